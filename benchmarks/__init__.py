@@ -1,0 +1,1 @@
+"""minigrad's benchmarks: ``python -m benchmarks --help`` (see benchmarks/README.md)."""

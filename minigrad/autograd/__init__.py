@@ -1,0 +1,7 @@
+"""Automatic differentiation: the graph (``Function``), the backward pass, and ``gradcheck``."""
+from minigrad.autograd.function import Function, Context
+from minigrad.autograd.grad_mode import no_grad, enable_grad, is_grad_enabled
+from minigrad.autograd.gradcheck import gradcheck
+from minigrad.autograd.engine import backward
+
+__all__ = ["Function", "Context", "no_grad", "enable_grad", "is_grad_enabled", "gradcheck", "backward"]

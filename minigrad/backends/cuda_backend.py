@@ -1,0 +1,207 @@
+"""The GPU backend: the course formulas run as minigrad's own Numba CUDA kernels.
+
+Two devices share this class:
+
+``"cuda"``     arrays are CuPy arrays in GPU memory; the kernels of ``kernels/`` are compiled
+               for the real GPU.  CuPy does the glue (reshapes, elementwise arithmetic).
+``"cudasim"``  arrays are ordinary NumPy arrays; the *same* kernel functions are executed by
+               Numba's CUDA simulator, thread by thread, in Python.  Slow, but it needs no GPU,
+               so every machine can run — and test — every kernel.
+
+Numba decides between the real GPU and the simulator once, when ``numba.cuda`` is first
+imported (the environment variable ``NUMBA_ENABLE_CUDASIM=1``).  So a process can use
+"cuda" or "cudasim", not both; ``_import_numba_cuda`` makes that choice and explains it when
+it is too late to change.
+"""
+import os
+import sys
+
+import numpy as np
+
+INSTALL_HINT = (
+    "Install the GPU extra with `pip install 'minigrad[gpu]'` (CuPy for CUDA 12 and numba-cuda) on a machine "
+    "with an NVIDIA GPU. No GPU? device='cudasim' runs the very same CUDA kernels on the CPU under Numba's "
+    "simulator (slow, but fine for learning and testing), and device='cpu' is the fast NumPy path.")
+
+
+def _import_numba_cuda(simulate):
+    """Import numba.cuda in the requested mode (simulator or real GPU), or explain why not."""
+    already = "numba.cuda" in sys.modules
+    if not already:
+        if simulate:
+            os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
+        if "numba" in sys.modules:  # numba read its settings already: read them again
+            from numba.core import config
+            config.reload_config()
+    from numba import cuda
+    from numba.core import config
+
+    simulated = bool(config.ENABLE_CUDASIM)
+    if simulate and not simulated:
+        raise RuntimeError(
+            "device 'cudasim' needs Numba's CUDA simulator, but this process already loaded numba.cuda for a "
+            "real GPU. Start a new Python process and use 'cudasim' before anything uses 'cuda' (or set "
+            "NUMBA_ENABLE_CUDASIM=1 before importing minigrad).")
+    if not simulate and simulated:
+        raise RuntimeError(
+            "device 'cuda' is not available in this process: Numba's CUDA simulator is switched on "
+            "(NUMBA_ENABLE_CUDASIM=1, or 'cudasim' was used first). Start a new process without it to use the "
+            "GPU, or keep using device='cudasim'.")
+    return cuda
+
+
+def _import_cupy():
+    try:
+        import cupy
+    except ImportError:
+        raise RuntimeError(f"device 'cuda' needs CuPy, which is not installed. {INSTALL_HINT}") from None
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as error:  # CuPy raises its own driver errors when no GPU/driver is present
+        raise RuntimeError(f"device 'cuda': CuPy is installed but found no usable NVIDIA GPU "
+                           f"({type(error).__name__}). {INSTALL_HINT}") from None
+    if count == 0:
+        raise RuntimeError(f"device 'cuda': no NVIDIA GPU found. {INSTALL_HINT}")
+    return cupy
+
+
+class CudaBackend:
+    def __init__(self, simulate):
+        self.simulate = simulate
+        self.name = "cudasim" if simulate else "cuda"
+        if simulate:
+            self.xp = np
+        else:
+            self.xp = _import_cupy()
+        _import_numba_cuda(simulate)
+        # The kernels import numba.cuda themselves, so they are loaded only now, after the mode is set.
+        from kernels import activations, embedding, layernorm, losses, matmul, optim, reduce, softmax
+        self.k_activations, self.k_embedding, self.k_layernorm = activations, embedding, layernorm
+        self.k_losses, self.k_matmul, self.k_optim, self.k_reduce, self.k_softmax = (
+            losses, matmul, optim, reduce, softmax)
+
+    # ------------------------------------------------------------------ moving data
+    def asarray(self, data, dtype=None):
+        if self.simulate:
+            return np.asarray(data, dtype=dtype)
+        return self.xp.asarray(data, dtype=dtype)
+
+    def to_numpy(self, array):
+        return array if self.simulate else self.xp.asnumpy(array)
+
+    # ------------------------------------------------------------------ linear algebra
+    def matmul(self, a, b, transpose_a=False, transpose_b=False):
+        """C = op(A) @ op(B) with broadcast batch axes, on the matmul kernel chosen in kernels.matmul.
+
+        The kernel takes 3-D operands (batch, rows, cols): batch axes are broadcast and flattened
+        into one, and the transposes are done by the kernel's indexing, not by copying.
+        """
+        xp = self.xp
+        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        a3 = xp.broadcast_to(a, batch + a.shape[-2:]).reshape((-1,) + a.shape[-2:])
+        b3 = xp.broadcast_to(b, batch + b.shape[-2:]).reshape((-1,) + b.shape[-2:])
+        c3 = self.k_matmul.matmul(a3, b3, transpose_a=transpose_a, transpose_b=transpose_b)
+        return c3.reshape(batch + c3.shape[-2:])
+
+    def sum(self, x, axis=None, keepdims=False):
+        """Sum over ``axis`` with the row-reduction kernel: the summed axes are moved to the end
+        and flattened, so every sum is "add up each row of a 2-D array"."""
+        xp = self.xp
+        if x.dtype.kind != "f" or x.size == 0 or x.ndim == 0:
+            return xp.sum(x, axis=axis, keepdims=keepdims)
+        axes = tuple(range(x.ndim)) if axis is None else tuple(a % x.ndim for a in ((axis,) if isinstance(axis, int) else axis))
+        kept = tuple(i for i in range(x.ndim) if i not in axes)
+        moved = xp.transpose(x, kept + axes)
+        rows = 1
+        for i in kept:
+            rows *= x.shape[i]
+        totals = self.k_reduce.sum_last(xp.ascontiguousarray(moved.reshape(rows, -1)))
+        if keepdims:
+            return totals.reshape(tuple(1 if i in axes else n for i, n in enumerate(x.shape)))
+        return totals.reshape(tuple(x.shape[i] for i in kept))
+
+    def scatter_add(self, target, index, values):
+        if self.simulate:
+            np.add.at(target, index, values)
+        else:
+            import cupyx
+            cupyx.scatter_add(target, index, values)
+
+    # ------------------------------------------------------------------ activations
+    def relu(self, x):
+        return self.k_activations.relu_forward(x)
+
+    def relu_backward(self, grad, x):
+        return self.k_activations.relu_backward(grad, x)
+
+    def sigmoid(self, x):
+        return self.k_activations.sigmoid_forward(x)
+
+    def sigmoid_backward(self, grad, y):
+        return self.k_activations.sigmoid_backward(grad, y)
+
+    def tanh(self, x):
+        return self.k_activations.tanh_forward(x)
+
+    def tanh_backward(self, grad, y):
+        return self.k_activations.tanh_backward(grad, y)
+
+    def gelu(self, x, approximate="none"):
+        return self.k_activations.gelu_forward(x, approximate)
+
+    def gelu_backward(self, grad, x, approximate="none"):
+        return self.k_activations.gelu_backward(grad, x, approximate)
+
+    # ------------------------------------------------------------------ softmax family (last axis)
+    def _rows(self, kernel, *arrays):
+        """Run a one-block-per-row kernel on arrays of any shape, rows being the last axis."""
+        shape = arrays[0].shape
+        flat = [self.xp.ascontiguousarray(a.reshape(-1, shape[-1])) for a in arrays]
+        return kernel(*flat).reshape(shape)
+
+    def softmax(self, x):
+        return self._rows(self.k_softmax.softmax_forward, x)
+
+    def softmax_backward(self, grad, y):
+        return self._rows(self.k_softmax.softmax_backward, grad, y)
+
+    def log_softmax(self, x):
+        return self._rows(self.k_softmax.log_softmax_forward, x)
+
+    def log_softmax_backward(self, grad, y):
+        return self._rows(self.k_softmax.log_softmax_backward, grad, y)
+
+    # ------------------------------------------------------------------ losses (fused forward + backward)
+    def cross_entropy(self, logits, target, ignore_index=-100, label_smoothing=0.0):
+        return self.k_losses.cross_entropy_forward_backward(
+            logits, target, ignore_index=ignore_index, label_smoothing=label_smoothing)
+
+    def mse(self, pred, target):
+        return self.k_losses.mse_forward_backward(pred, target)
+
+    def hinge(self, scores, y):
+        return self.k_losses.hinge_forward_backward(scores, y)
+
+    def multi_margin(self, x, target, p=1, margin=1.0):
+        return self.k_losses.multi_margin_forward_backward(x, target, p=p, margin=margin)
+
+    # ------------------------------------------------------------------ layer norm
+    def layer_norm(self, x, weight, bias, eps):
+        return self.k_layernorm.layernorm_forward(x, weight, bias, eps)
+
+    def layer_norm_backward(self, grad, x, mean, rstd, weight):
+        return self.k_layernorm.layernorm_backward(grad, x, mean, rstd, weight)
+
+    # ------------------------------------------------------------------ embedding
+    def embedding(self, weight, indices):
+        return self.k_embedding.embedding_forward(weight, indices)
+
+    def embedding_backward(self, grad, indices, num_embeddings, padding_idx=-1):
+        return self.k_embedding.embedding_backward(grad, indices, num_embeddings, padding_idx)
+
+    # ------------------------------------------------------------------ optimizer updates (in place)
+    def sgd_step(self, param, grad, momentum_buffer, **options):
+        self.k_optim.sgd_step(param, grad, momentum_buffer, **options)
+
+    def adam_step(self, param, grad, exp_avg, exp_avg_sq, **options):
+        self.k_optim.adam_step(param, grad, exp_avg, exp_avg_sq, **options)

@@ -1,0 +1,188 @@
+"""The CPU backend: every course formula written in vectorised NumPy.
+
+Each method is the reference formula for the op that calls it; the op's docstring holds the
+derivation.  The GPU backend (``cuda_backend.py``) has the same methods, implemented by the
+CUDA kernels of ``kernels/``.  All arrays here are ``numpy.ndarray``.
+"""
+import math
+
+import numpy as np
+
+
+class NumpyBackend:
+    name = "cpu"
+    xp = np
+
+    # ------------------------------------------------------------------ moving data
+    def asarray(self, data, dtype=None):
+        return np.asarray(data, dtype=dtype)
+
+    def to_numpy(self, array):
+        return array
+
+    # ------------------------------------------------------------------ linear algebra
+    def matmul(self, a, b, transpose_a=False, transpose_b=False):
+        """C = A @ B over the last two axes, batch axes broadcast (np.matmul semantics)."""
+        if transpose_a:
+            a = a.swapaxes(-1, -2)
+        if transpose_b:
+            b = b.swapaxes(-1, -2)
+        return np.matmul(a, b)
+
+    def sum(self, x, axis=None, keepdims=False):
+        return x.sum(axis=axis, keepdims=keepdims)
+
+    def scatter_add(self, target, index, values):
+        """target[index] += values, adding repeated indices up (the backward of indexing)."""
+        np.add.at(target, index, values)
+
+    # ------------------------------------------------------------------ activations
+    def relu(self, x):
+        return np.maximum(x, 0)
+
+    def relu_backward(self, grad, x):
+        return grad * (x > 0)
+
+    def sigmoid(self, x):
+        # exp(-|x|) never overflows: for x >= 0, 1/(1+e^-x); for x < 0, e^x/(1+e^x).
+        e = np.exp(-np.abs(x))
+        return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+    def sigmoid_backward(self, grad, y):
+        return grad * y * (1 - y)
+
+    def tanh(self, x):
+        return np.tanh(x)
+
+    def tanh_backward(self, grad, y):
+        return grad * (1 - y * y)
+
+    def gelu(self, x, approximate="none"):
+        if approximate == "tanh":
+            inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)
+            return 0.5 * x * (1 + np.tanh(inner))
+        return 0.5 * x * (1 + _erf(x / math.sqrt(2)))
+
+    def gelu_backward(self, grad, x, approximate="none"):
+        if approximate == "tanh":
+            c = math.sqrt(2 / math.pi)
+            t = np.tanh(c * (x + 0.044715 * x ** 3))
+            dinner = c * (1 + 3 * 0.044715 * x * x)
+            return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner)
+        cdf = 0.5 * (1 + _erf(x / math.sqrt(2)))
+        pdf = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+        return grad * (cdf + x * pdf)
+
+    # ------------------------------------------------------------------ softmax family (last axis)
+    def softmax(self, x):
+        e = np.exp(x - x.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+
+    def softmax_backward(self, grad, y):
+        return y * (grad - (grad * y).sum(axis=-1, keepdims=True))
+
+    def log_softmax(self, x):
+        shifted = x - x.max(axis=-1, keepdims=True)
+        return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+    def log_softmax_backward(self, grad, y):
+        return grad - np.exp(y) * grad.sum(axis=-1, keepdims=True)
+
+    # ------------------------------------------------------------------ losses (fused forward + backward)
+    def cross_entropy(self, logits, target, ignore_index=-100, label_smoothing=0.0):
+        """Per-row loss and d(row loss)/d(logits) for (N, C) logits and (N,) class indices."""
+        n, c = logits.shape
+        logp = self.log_softmax(logits)
+        keep = target != ignore_index
+        safe_target = np.where(keep, target, 0)
+        rows = np.arange(n)
+        eps = label_smoothing
+        loss = -(1 - eps) * logp[rows, safe_target] - (eps / c) * logp.sum(axis=1)
+        grad = np.exp(logp)
+        grad[rows, safe_target] -= 1 - eps
+        grad -= eps / c
+        loss = np.where(keep, loss, 0).astype(logits.dtype, copy=False)
+        grad *= keep[:, None]
+        return loss, grad
+
+    def mse(self, pred, target):
+        diff = pred - target
+        return diff * diff, 2 * diff
+
+    def hinge(self, scores, y):
+        margin = 1 - y * scores
+        active = margin > 0
+        return np.where(active, margin, 0).astype(scores.dtype, copy=False), np.where(active, -y, 0).astype(scores.dtype, copy=False)
+
+    def multi_margin(self, x, target, p=1, margin=1.0):
+        n, c = x.shape
+        rows = np.arange(n)
+        m = margin - x[rows, target][:, None] + x            # (N, C)
+        m[rows, target] = 0
+        active = m > 0
+        loss = (np.where(active, m, 0) ** p).sum(axis=1) / c
+        dterm = np.where(active, p * m ** (p - 1), 0) / c     # d loss / d x_j for j != t
+        grad = dterm.astype(x.dtype, copy=True)
+        grad[rows, target] = -dterm.sum(axis=1)
+        return loss.astype(x.dtype, copy=False), grad
+
+    # ------------------------------------------------------------------ layer norm (rows of a 2-D array)
+    def layer_norm(self, x, weight, bias, eps):
+        mean = x.mean(axis=1)
+        centered = x - mean[:, None]
+        rstd = 1 / np.sqrt((centered * centered).mean(axis=1) + eps)
+        y = centered * rstd[:, None] * weight + bias
+        return y, mean, rstd
+
+    def layer_norm_backward(self, grad, x, mean, rstd, weight):
+        xhat = (x - mean[:, None]) * rstd[:, None]
+        g = grad * weight
+        dx = rstd[:, None] * (g - g.mean(axis=1, keepdims=True) - xhat * (g * xhat).mean(axis=1, keepdims=True))
+        return dx, (grad * xhat).sum(axis=0), grad.sum(axis=0)
+
+    # ------------------------------------------------------------------ embedding
+    def embedding(self, weight, indices):
+        return weight[indices]
+
+    def embedding_backward(self, grad, indices, num_embeddings, padding_idx=-1):
+        dweight = np.zeros((num_embeddings, grad.shape[1]), dtype=grad.dtype)
+        np.add.at(dweight, indices, grad)
+        if padding_idx >= 0:
+            dweight[padding_idx] = 0
+        return dweight
+
+    # ------------------------------------------------------------------ optimizer updates (in place)
+    def sgd_step(self, param, grad, momentum_buffer, *, lr, momentum, dampening, weight_decay, nesterov, first_step):
+        g = grad + weight_decay * param if weight_decay else grad
+        if momentum:
+            if first_step:
+                momentum_buffer[...] = g
+            else:
+                momentum_buffer *= momentum
+                momentum_buffer += (1 - dampening) * g
+            g = g + momentum * momentum_buffer if nesterov else momentum_buffer
+        param -= lr * g
+
+    def adam_step(self, param, grad, exp_avg, exp_avg_sq, *, step, lr, beta1, beta2, eps, weight_decay,
+                  decoupled_weight_decay):
+        if weight_decay and decoupled_weight_decay:
+            param *= 1 - lr * weight_decay
+        elif weight_decay:
+            grad = grad + weight_decay * param
+        exp_avg *= beta1
+        exp_avg += (1 - beta1) * grad
+        exp_avg_sq *= beta2
+        exp_avg_sq += (1 - beta2) * grad * grad
+        m_hat = exp_avg / (1 - beta1 ** step)
+        v_hat = exp_avg_sq / (1 - beta2 ** step)
+        param -= lr * m_hat / (np.sqrt(v_hat) + eps)
+
+
+def _erf(x):
+    """The error function, elementwise.  NumPy has none, so apply Python's exact ``math.erf``
+    to each element (a ufunc made with ``np.frompyfunc``): slower than a native ufunc, but
+    exact, and it keeps Numba (and its CUDA-simulator switch) out of the CPU path."""
+    return np.asarray(_erf_ufunc(x), dtype=x.dtype)  # asarray: a 0-d input gives back a plain float
+
+
+_erf_ufunc = np.frompyfunc(math.erf, 1, 1)

@@ -1,0 +1,35 @@
+"""``minigrad.nn``: building blocks for neural networks, named as in ``torch.nn``.
+
+* ``Module`` / ``Parameter``: the base class of every model and its learnable tensors;
+* layers: ``Linear``, ``Embedding``, ``LayerNorm``, ``Dropout``, activations,
+  ``Sequential`` / ``ModuleList``, ``MultiheadAttention``, ``TransformerEncoderLayer`` / ``TransformerEncoder``;
+* ``nn.functional`` (as ``F``): the same computations as plain functions;
+* ``nn.init``: weight initialisation.
+"""
+from minigrad.nn import functional, init
+from minigrad.nn.layers import (
+    GELU,
+    Dropout,
+    Embedding,
+    Identity,
+    LayerNorm,
+    Linear,
+    LogSoftmax,
+    ModuleList,
+    MultiheadAttention,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Tanh,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
+from minigrad.nn.module import Module
+from minigrad.nn.parameter import Parameter
+
+__all__ = [
+    "functional", "init", "Module", "Parameter", "Linear", "Identity", "Embedding", "LayerNorm", "Dropout",
+    "ReLU", "Sigmoid", "Tanh", "GELU", "Softmax", "LogSoftmax", "Sequential", "ModuleList",
+    "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
+]

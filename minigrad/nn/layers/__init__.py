@@ -1,0 +1,9 @@
+"""The layers of ``minigrad.nn``, one small file per family."""
+from minigrad.nn.layers.activation import GELU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from minigrad.nn.layers.attention import MultiheadAttention, scaled_dot_product_attention
+from minigrad.nn.layers.container import ModuleList, Sequential
+from minigrad.nn.layers.dropout import Dropout
+from minigrad.nn.layers.embedding import Embedding
+from minigrad.nn.layers.linear import Identity, Linear
+from minigrad.nn.layers.normalization import LayerNorm
+from minigrad.nn.layers.transformer import TransformerEncoder, TransformerEncoderLayer

@@ -1,0 +1,21 @@
+"""``Dropout``: randomly zero activations while training."""
+from minigrad.nn import functional as F
+from minigrad.nn.module import Module
+
+
+class Dropout(Module):
+    """In training mode, zero each element with probability ``p`` and scale the survivors by
+    ``1 / (1 - p)`` so the expected value is unchanged.  In eval mode, return ``x`` as is.
+    """
+
+    def __init__(self, p: float = 0.5):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"dropout probability must be between 0 and 1, got {p}")
+        self.p = p
+
+    def forward(self, x):
+        return F.dropout(x, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"

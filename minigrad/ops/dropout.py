@@ -1,0 +1,23 @@
+"""Inverted dropout:  y = x * m / (1 - p),  m_i ~ Bernoulli(1 - p).
+
+Each unit is zeroed with probability p and the survivors are scaled by 1/(1-p), so the
+expected value of y equals x and nothing needs rescaling at evaluation time.
+    gx = g * m / (1 - p).
+"""
+from minigrad.autograd.function import Function
+
+
+class Dropout(Function):
+    """y = x * mask / (1 - p).    gx = g * mask / (1 - p)."""
+
+    @staticmethod
+    def forward(ctx, x, keep_mask, p):
+        scale = keep_mask * (1.0 / (1.0 - p))
+        scale = scale.astype(x.dtype, copy=False)
+        ctx.save_for_backward(scale)
+        return x * scale
+
+    @staticmethod
+    def backward(ctx, g):
+        (scale,) = ctx.saved_tensors
+        return g * scale, None, None

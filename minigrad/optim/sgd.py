@@ -1,0 +1,51 @@
+"""``SGD``: stochastic gradient descent, with optional momentum, Nesterov and weight decay."""
+from minigrad.backends import get_backend
+from minigrad.optim.optimizer import Optimizer
+from minigrad.tensor import Tensor
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent (PyTorch's formulation).
+
+    For each parameter ``p`` with gradient ``g`` (one step, ``t`` counts from 1)::
+
+        g = g + weight_decay * p                      (L2 penalty, if weight_decay != 0)
+        if momentum != 0:
+            b = g                                     if t == 1
+            b = momentum * b + (1 - dampening) * g    otherwise
+            g = g + momentum * b   if nesterov  else  b
+        p = p - lr * g
+
+    The arithmetic runs in the backend as one fused, in-place update per parameter
+    (``backend.sgd_step``): NumPy on the CPU, a CUDA kernel on the GPU.
+    Parameters whose ``grad`` is None are skipped.
+    """
+
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False):
+        if lr < 0.0:
+            raise ValueError(f"invalid learning rate {lr}: it must be >= 0")
+        if momentum < 0.0:
+            raise ValueError(f"invalid momentum {momentum}: it must be >= 0")
+        if weight_decay < 0.0:
+            raise ValueError(f"invalid weight_decay {weight_decay}: it must be >= 0")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum needs momentum > 0 and dampening = 0")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov))
+
+    def step(self):
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                state = self.state.setdefault(param, {})
+                buffer = state.get("momentum_buffer")
+                first_step = buffer is None
+                if group["momentum"] != 0 and buffer is None:
+                    buffer = Tensor(get_backend(param.device).xp.zeros_like(param.data), device=param.device)
+                    state["momentum_buffer"] = buffer
+                get_backend(param.device).sgd_step(
+                    param.data, param.grad.data, None if buffer is None else buffer.data,
+                    lr=group["lr"], momentum=group["momentum"], dampening=group["dampening"],
+                    weight_decay=group["weight_decay"], nesterov=group["nesterov"], first_step=first_step)

@@ -1,0 +1,62 @@
+import numpy as np
+import pytest
+from kernel_testing import assert_close
+
+from kernels import layernorm as ln
+
+DTYPES = [np.float32, np.float64]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("rows, features, block_size", [(1, 1, 32), (3, 70, 32), (2, 130, 128)])
+def test_forward_and_backward_match_reference(rng, rows, features, block_size, dtype):
+    x = (rng.standard_normal((rows, features)) * 2 + 1).astype(dtype)
+    weight = rng.standard_normal(features).astype(dtype)
+    bias = rng.standard_normal(features).astype(dtype)
+    dy = rng.standard_normal((rows, features)).astype(dtype)
+    y, mean, rstd = ln.layernorm_forward(x, weight, bias, 1e-5, block_size=block_size)
+    for got, want in zip((y, mean, rstd), ln.layernorm_forward_reference(x, weight, bias, 1e-5)):
+        assert_close(got, want, dtype)
+    grads = ln.layernorm_backward(dy, x, mean, rstd, weight, block_size=block_size)
+    for got, want in zip(grads, ln.layernorm_backward_reference(dy, x, mean, rstd, weight)):
+        assert_close(got, want, dtype)
+
+
+def test_weight_and_bias_may_be_none(rng):
+    x = rng.standard_normal((2, 9))
+    y, mean, rstd = ln.layernorm_forward(x, None, None, 1e-5, block_size=16)
+    assert_close(y, ln.layernorm_forward_reference(x, None, None, 1e-5)[0], np.float64)
+    dy = rng.standard_normal((2, 9))
+    dx, _, dbias = ln.layernorm_backward(dy, x, mean, rstd, None, block_size=16)
+    assert_close(dx, ln.layernorm_backward_reference(dy, x, mean, rstd, None)[0], np.float64)
+    assert_close(dbias, dy.sum(axis=0), np.float64)
+
+
+def test_references_match_independent_math(rng):
+    x = rng.standard_normal((3, 5))
+    w, b = rng.standard_normal(5), rng.standard_normal(5)
+    y, mean, rstd = ln.layernorm_forward_reference(x, w, b, 1e-5)
+    np.testing.assert_allclose(y, (x - x.mean(1, keepdims=True)) / np.sqrt(x.var(1, keepdims=True) + 1e-5) * w + b)
+    # The backward reference against central differences of sum(dy * y).
+    dy = rng.standard_normal((3, 5))
+    dx, dw, db = ln.layernorm_backward_reference(dy, x, mean, rstd, w)
+    h = 1e-6
+
+    def objective(x_, w_, b_):
+        return (dy * ln.layernorm_forward_reference(x_, w_, b_, 1e-5)[0]).sum()
+
+    for (r, c) in [(0, 0), (1, 3), (2, 4)]:
+        bump = np.zeros_like(x)
+        bump[r, c] = h
+        numeric = (objective(x + bump, w, b) - objective(x - bump, w, b)) / (2 * h)
+        np.testing.assert_allclose(dx[r, c], numeric, atol=1e-7)
+    for c in range(5):
+        e = np.zeros(5)
+        e[c] = h
+        np.testing.assert_allclose(dw[c], (objective(x, w + e, b) - objective(x, w - e, b)) / (2 * h), atol=1e-7)
+        np.testing.assert_allclose(db[c], (objective(x, w, b + e) - objective(x, w, b - e)) / (2 * h), atol=1e-7)
+
+
+def test_shape_errors_name_the_problem():
+    with pytest.raises(ValueError, match="weight must have shape \\(4,\\)"):
+        ln.layernorm_forward(np.zeros((2, 4)), np.ones(3), None)

@@ -1,0 +1,77 @@
+import numpy as np
+import pytest
+from kernel_testing import assert_close
+
+from kernels import matmul as mm
+
+HAND_WRITTEN = ["naive", "tiled", "register"]
+TRANSPOSES = [(False, False), (False, True), (True, False), (True, True)]
+
+
+def _operands(rng, batch, m, k, n, transpose_a, transpose_b, dtype):
+    a = rng.standard_normal((batch, k, m) if transpose_a else (batch, m, k)).astype(dtype)
+    b = rng.standard_normal((batch, n, k) if transpose_b else (batch, k, n)).astype(dtype)
+    return a, b
+
+
+@pytest.mark.parametrize("transpose_a, transpose_b", TRANSPOSES)
+@pytest.mark.parametrize("version", mm.MATMUL_VERSIONS)
+def test_every_version_and_transpose_float64(rng, version, transpose_a, transpose_b):
+    # M = 17 straddles the 16-wide tile, K = 18 needs two K-steps, N = 5 is less than a tile.
+    a, b = _operands(rng, 1, 17, 18, 5, transpose_a, transpose_b, np.float64)
+    c = mm.matmul(a, b, transpose_a=transpose_a, transpose_b=transpose_b, version=version)
+    assert_close(c, mm.matmul_reference(a, b, transpose_a=transpose_a, transpose_b=transpose_b), np.float64)
+
+
+@pytest.mark.parametrize("version", mm.MATMUL_VERSIONS)
+def test_every_version_float32_batched(rng, version):
+    a, b = _operands(rng, 2, 5, 33, 17, False, True, np.float32)
+    c = mm.matmul(a, b, transpose_b=True, version=version)
+    expected = mm.matmul_reference(a.astype(np.float64), b.astype(np.float64), transpose_b=True)
+    np.testing.assert_allclose(c, expected, rtol=1e-5, atol=1e-5)
+    assert c.dtype == np.float32
+
+
+def test_register_version_across_its_64_wide_block(rng):
+    # 65 rows need two row-blocks of the register kernel; the second holds a single row.
+    a, b = _operands(rng, 1, 65, 3, 2, True, False, np.float64)
+    c = mm.matmul(a, b, transpose_a=True, version="register")
+    assert_close(c, mm.matmul_reference(a, b, transpose_a=True), np.float64)
+
+
+@pytest.mark.parametrize("version", HAND_WRITTEN)
+def test_tiny_and_empty_shapes(rng, version):
+    a, b = _operands(rng, 1, 1, 1, 1, False, False, np.float64)
+    assert_close(mm.matmul(a, b, version=version), a * b, np.float64)
+    empty_k = mm.matmul(np.zeros((2, 3, 0)), np.zeros((2, 0, 4)), version=version)
+    assert_close(empty_k, np.zeros((2, 3, 4)), np.float64)  # a sum over no terms is 0
+    assert mm.matmul(np.zeros((0, 3, 2)), np.zeros((0, 2, 4)), version=version).shape == (0, 3, 4)
+
+
+def test_reference_matches_numpy_matmul(rng):
+    a, b, d = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 5, 4)), rng.standard_normal((2, 6, 5))
+    np.testing.assert_allclose(mm.matmul_reference(a, b, transpose_b=True), a @ b.transpose(0, 2, 1))
+    np.testing.assert_allclose(
+        mm.matmul_reference(b, d, transpose_a=True, transpose_b=True), b.transpose(0, 2, 1) @ d.transpose(0, 2, 1)
+    )
+
+
+def test_version_switch_and_context_manager():
+    assert mm.get_matmul_version() == "register"  # the documented default
+    with mm.use_matmul_version("naive"):
+        assert mm.get_matmul_version() == "naive"
+        with pytest.raises(ValueError, match="unknown matmul version 'fast'"):
+            mm.set_matmul_version("fast")
+    assert mm.get_matmul_version() == "register"
+    mm.set_matmul_version("tiled")
+    try:
+        assert mm.get_matmul_version() == "tiled"
+    finally:
+        mm.set_matmul_version("register")
+
+
+def test_shape_mismatch_names_the_shapes():
+    with pytest.raises(ValueError, match=r"cannot multiply a \(1, 2, 3\)"):
+        mm.matmul(np.zeros((1, 2, 3)), np.zeros((1, 4, 5)))
+    with pytest.raises(TypeError, match="float32"):
+        mm.matmul(np.zeros((1, 2, 3), np.float32), np.zeros((1, 3, 2)))
