@@ -101,7 +101,8 @@ def main(argv=None):
             results.append(result)
 
     command = " ".join((sys.argv[1:] if argv is None else argv))
-    run_args = {"command": command, "suites": args.suites, "devices": args.devices, "quick": args.quick,
+    from benchmarks.machine import load_average
+    run_args = {"command": command, "load_average_1min_at_end": load_average(), "suites": args.suites, "devices": args.devices, "quick": args.quick,
                 "threads": args.threads, "total_seconds": time.perf_counter() - started}
     write_json(out_dir / "results.json", info, run_args, results)
     write_markdown(out_dir / "report.md", info, run_args, results)

@@ -66,6 +66,14 @@ def thread_settings():
     return {name: os.environ[name] for name in names if name in os.environ}
 
 
+def load_average():
+    """The 1-minute load average (runnable processes); above the core count, timings are unreliable."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (OSError, AttributeError):
+        return None
+
+
 def machine_info():
     """Everything above in one JSON-ready dict (``slug`` names the results folder)."""
     info = {
@@ -76,6 +84,7 @@ def machine_info():
         "gpu": gpu_info(),
         "versions": library_versions(),
         "threads": thread_settings(),
+        "load_average_1min": load_average(),
     }
     info["slug"] = machine_slug(info)
     return info
@@ -108,6 +117,10 @@ def describe(info):
                 if gpu else "none")
     lines = [f"date: {info['date']}", f"CPU: {info['cpu']} ({info['cores']} cores)", f"GPU: {gpu_line}",
              f"versions: {versions}"]
+    load = info.get("load_average_1min")
+    if load is not None:
+        busy = "  WARNING: the machine was busy with other work; timings are noisy" if load > info["cores"] else ""
+        lines.append(f"load average at start: {load} on {info['cores']} cores{busy}")
     if info["threads"]:
         lines.append("threads: " + ", ".join(f"{k}={v}" for k, v in info["threads"].items()))
     return lines

@@ -195,9 +195,9 @@ def _contest(ctx, label, mg_model, torch_model, mg_inputs, torch_inputs, mg_labe
             if torch_model is not None:
                 torch_model.eval()
                 peers.append(Peer("torch", torch_inference(torch, torch_model, torch_inputs), torch_sync(ctx)))
-        repeats = 1 if ctx.simulated else (5 if ctx.quick else 11)
-        timings = measure(peers, repeats=repeats, warmup=1 if ctx.simulated else 3,
-                          min_sample_s=1e-3 if ctx.simulated else 0.05)
+        repeats = 1 if ctx.simulated else (3 if ctx.quick else 11)
+        timings = measure(peers, repeats=repeats, warmup=0 if ctx.simulated else (1 if ctx.quick else 3),
+                          min_sample_s=1e-3 if ctx.simulated else (0.02 if ctx.quick else 0.05))
         ratio = slowdown(timings, "torch")
         rows.append([label, kind, format_seconds(timings["minigrad"].median),
                      format_seconds(timings["torch"].median) if "torch" in timings else "-", fmt_ratio(ratio),

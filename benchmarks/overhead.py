@@ -187,7 +187,7 @@ def mlp_contestants(ctx, optimizer_name, seed=0):
     check = {"minigrad": fresh()[1], raw_peer_name(ctx.device): fresh_hand()}
     if fresh_torch:
         check["torch"] = fresh_torch()
-    losses = {name: [float(step()) for _ in range(3)] for name, step in check.items()}
+    losses = {name: [_as_float(step()) for _ in range(3)] for name, step in check.items()}
 
     sync = gpu_sync(ctx.device)
     peers = [Peer("minigrad", fresh()[1], sync), Peer(raw_peer_name(ctx.device), fresh_hand(), sync)]
@@ -196,12 +196,17 @@ def mlp_contestants(ctx, optimizer_name, seed=0):
     return peers, losses
 
 
+def _as_float(loss):
+    """A Python float from a minigrad/PyTorch tensor (detached first) or a NumPy scalar."""
+    return float(loss.detach()) if hasattr(loss, "detach") else float(loss)
+
+
 def mlp_step_ratio(ctx, optimizer_name="sgd", repeats=None):
     """Time the three MLP steps interleaved; returns (timings, losses)."""
     peers, losses = mlp_contestants(ctx, optimizer_name)
-    repeats = repeats or (1 if ctx.simulated else (7 if ctx.quick else 21))
-    timings = measure(peers, repeats=repeats, warmup=1 if ctx.simulated else 5,
-                      min_sample_s=1e-3 if ctx.simulated else 0.02)
+    repeats = repeats or (1 if ctx.simulated else (5 if ctx.quick else 21))
+    timings = measure(peers, repeats=repeats, warmup=0 if ctx.simulated else (2 if ctx.quick else 5),
+                      min_sample_s=1e-3 if ctx.simulated else (0.01 if ctx.quick else 0.02))
     return timings, losses
 
 
@@ -248,8 +253,8 @@ def dispatch_table(ctx, result):
                  Peer("minigrad (grad)", lambda f=mg_fn: f(ag, bg), sync)]
         if tdev:
             peers.append(Peer("torch", lambda f=torch_fn: f(ta, tb), torch_sync(ctx)))
-        timings = measure(peers, repeats=1 if ctx.simulated else (5 if ctx.quick else 9), warmup=2,
-                          min_sample_s=1e-3 if ctx.simulated else 5e-3)
+        timings = measure(peers, repeats=1 if ctx.simulated else (3 if ctx.quick else 9),
+                          warmup=0 if ctx.simulated else 2, min_sample_s=1e-3 if ctx.simulated else 2e-3)
         t = {k: v.median for k, v in timings.items()}
         table.rows.append([name, format_seconds(t[raw]), format_seconds(t["minigrad"]),
                            format_seconds(t["minigrad (grad)"]), format_seconds(t.get("torch")),

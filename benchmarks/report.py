@@ -45,7 +45,8 @@ def _jsonable(value):
 def write_markdown(path, info, args, results):
     lines = ["# minigrad benchmark report", ""]
     lines += [f"- {line}" for line in describe(info)]
-    lines += [f"- command: `python -m benchmarks {args['command']}`", ""]
+    lines += [f"- load average at end: {args.get('load_average_1min_at_end')}",
+              f"- command: `python -m benchmarks {args['command']}`", ""]
     for r in results:
         lines += [f"## {r.suite} on {r.device}  ({r.seconds:.1f} s)", ""]
         lines += [f"> {note}" for note in r.notes]

@@ -229,7 +229,21 @@ def register_kernel(dtype):
 # ---------------------------------------------------------------------------
 # Choosing a version
 # ---------------------------------------------------------------------------
-_current_version = "register"
+def _default_version():
+    """The version ``matmul`` uses unless told otherwise.
+
+    On a GPU: the register-blocked kernel, the fastest of the hand-written ones by the napkin
+    math above (the benchmarks measure it).  Under the CUDA simulator every GPU thread is a
+    Python thread and speed means nothing, so the default there is the naive kernel, whose
+    blocks shrink to the size of a small output (a 3 x 5 result needs 4 x 8 threads, not
+    16 x 16).  Every version is still tested on the simulator (tests/kernels).
+    """
+    from numba.core import config
+
+    return "naive" if config.ENABLE_CUDASIM else "register"
+
+
+_current_version = _default_version()
 
 
 def _check_version(name):
@@ -262,6 +276,13 @@ def use_matmul_version(name):
 # ---------------------------------------------------------------------------
 # Launcher
 # ---------------------------------------------------------------------------
+def _power_of_two_at_least(n):
+    p = 1
+    while p < n:
+        p *= 2
+    return p
+
+
 def _logical_shape(x, transposed):
     """(batch, rows, cols) of the operand as the product sees it."""
     return (x.shape[0], x.shape[2], x.shape[1]) if transposed else tuple(x.shape)
@@ -304,11 +325,17 @@ def matmul(a, b, *, transpose_a=False, transpose_b=False, version=None):
     if version == "register":
         kernel, outputs_per_block = register_kernel(a.dtype), BLOCK_MN
         threads = (THREADS, THREADS)
-    else:
-        kernel = naive_kernel(a.dtype) if version == "naive" else tiled_kernel(a.dtype)
-        outputs_per_block = TILE
+    elif version == "tiled":
+        kernel, outputs_per_block = tiled_kernel(a.dtype), TILE
         threads = (TILE, TILE)
-    grid = ((n + outputs_per_block - 1) // outputs_per_block, (m + outputs_per_block - 1) // outputs_per_block, batch)
+    else:  # naive: one thread per output, in blocks no bigger than C needs (x: columns, y: rows)
+        kernel = naive_kernel(a.dtype)
+        threads = (min(TILE, _power_of_two_at_least(n)), min(TILE, _power_of_two_at_least(m)))
+    if version == "naive":
+        grid = ((n + threads[0] - 1) // threads[0], (m + threads[1] - 1) // threads[1], batch)
+    else:
+        grid = ((n + outputs_per_block - 1) // outputs_per_block, (m + outputs_per_block - 1) // outputs_per_block,
+                batch)
     kernel[grid, threads](a, b, c, bool(transpose_a), bool(transpose_b))
     return c
 

@@ -19,7 +19,9 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 def run_benchmarks(out_dir, *args, extra_env=None):
     env = dict(os.environ, PYTHONPATH=str(REPO), MPLBACKEND="Agg", **(extra_env or {}))
-    completed = subprocess.run([sys.executable, "-m", "benchmarks", *args, "--quick", "--out", str(out_dir)],
+    # one BLAS thread: the test suite may run in parallel (pytest-xdist) and threads would fight
+    completed = subprocess.run([sys.executable, "-m", "benchmarks", *args, "--quick", "--threads", "1",
+                                "--out", str(out_dir)],
                                cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     return completed.stdout
@@ -103,6 +105,7 @@ def test_models_suite_copies_weights_into_torch(cpu_quick_run):
 def test_overhead_script_runs_standalone():
     env = dict(os.environ, MPLBACKEND="Agg")
     env.pop("PYTHONPATH", None)
+    env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = "1"
     completed = subprocess.run([sys.executable, str(REPO / "benchmarks" / "overhead.py"), "--quick"], cwd="/",
                                env=env, capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stderr[-3000:]
@@ -116,22 +119,27 @@ def test_crossover_point():
     assert crossover_point([1, 2], [1, 1], [2, 2]) is None
 
 
-def _cudasim_available():
+def _gpu_backend_available(device):
     try:
         from minigrad.backends import get_backend
-        get_backend("cudasim")
+        get_backend(device)
         return True
     except Exception:
         return False
 
 
-def test_gpu_suites_run_on_the_simulator(tmp_path):
-    if os.environ.get("NUMBA_ENABLE_CUDASIM") != "1" or not _cudasim_available():
-        pytest.skip("the simulator run needs NUMBA_ENABLE_CUDASIM=1 and a cudasim backend (set by tests/conftest.py)")
-    run_benchmarks(tmp_path, "kernels", "crossover", "--device", "cudasim", extra_env={"NUMBA_ENABLE_CUDASIM": "1"})
-    payload = check_results_folder(tmp_path, ["kernels", "crossover"], "cudasim")
+def test_gpu_suites_run_on_the_gpu_or_its_simulator(tmp_path):
+    from conftest import GPU_TEST_DEVICE
+    if not _gpu_backend_available(GPU_TEST_DEVICE):
+        pytest.skip(f"minigrad has no {GPU_TEST_DEVICE!r} backend in this checkout (minigrad/backends/cuda_backend.py)")
+    extra_env = {"NUMBA_ENABLE_CUDASIM": "1"} if GPU_TEST_DEVICE == "cudasim" else {}
+    run_benchmarks(tmp_path, "kernels", "crossover", "--device", GPU_TEST_DEVICE, extra_env=extra_env)
+    payload = check_results_folder(tmp_path, ["kernels", "crossover"], GPU_TEST_DEVICE)
     kernels = records(payload, "kernels")
     ladder = {r["version"] for r in kernels if r["kernel"] == "matmul"}
     assert ladder == {"naive", "tiled", "register", "cublas"}
     assert all(r["max_error"] < 1e-3 for r in kernels if "max_error" in r)
-    assert "simulator" in (tmp_path / "report.md").read_text().lower()
+    crossings = [r for r in records(payload, "crossover") if "crossover_with_copies" in r]
+    assert {r["op"].split()[0] for r in crossings} == {"matmul", "relu", "gelu", "softmax"}
+    if GPU_TEST_DEVICE == "cudasim":
+        assert "simulator" in (tmp_path / "report.md").read_text().lower()

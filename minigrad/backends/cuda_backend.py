@@ -80,6 +80,20 @@ class CudaBackend:
         self.k_losses, self.k_matmul, self.k_optim, self.k_reduce, self.k_softmax = (
             losses, matmul, optim, reduce, softmax)
 
+    def _row_block(self, row_length):
+        """Threads per block for the one-block-per-row kernels.
+
+        On a GPU the kernels' default (128) is right.  The simulator runs every thread as a
+        Python thread, so there a block no wider than the row (rounded up to a power of two,
+        as the tree reductions need) saves most of the time and changes no result.
+        """
+        if not self.simulate:
+            return self.k_reduce.DEFAULT_BLOCK_SIZE
+        block = 1
+        while block < min(row_length, self.k_reduce.DEFAULT_BLOCK_SIZE):
+            block *= 2
+        return block
+
     # ------------------------------------------------------------------ moving data
     def asarray(self, data, dtype=None):
         if self.simulate:
@@ -96,12 +110,17 @@ class CudaBackend:
         The kernel takes 3-D operands (batch, rows, cols): batch axes are broadcast and flattened
         into one, and the transposes are done by the kernel's indexing, not by copying.
         """
-        xp = self.xp
         batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-        a3 = xp.broadcast_to(a, batch + a.shape[-2:]).reshape((-1,) + a.shape[-2:])
-        b3 = xp.broadcast_to(b, batch + b.shape[-2:]).reshape((-1,) + b.shape[-2:])
+        a3 = self._batch_of_matrices(a, batch)
+        b3 = self._batch_of_matrices(b, batch)
         c3 = self.k_matmul.matmul(a3, b3, transpose_a=transpose_a, transpose_b=transpose_b)
         return c3.reshape(batch + c3.shape[-2:])
+
+    def _batch_of_matrices(self, x, batch):
+        """(..., r, c) -> (prod(batch), r, c), copying only where a batch axis is broadcast."""
+        if x.shape[:-2] != batch:
+            x = self.xp.broadcast_to(x, batch + x.shape[-2:])
+        return x.reshape((-1,) + x.shape[-2:])
 
     def sum(self, x, axis=None, keepdims=False):
         """Sum over ``axis`` with the row-reduction kernel: the summed axes are moved to the end
@@ -115,7 +134,8 @@ class CudaBackend:
         rows = 1
         for i in kept:
             rows *= x.shape[i]
-        totals = self.k_reduce.sum_last(xp.ascontiguousarray(moved.reshape(rows, -1)))
+        flat = xp.ascontiguousarray(moved.reshape(rows, -1))
+        totals = self.k_reduce.sum_last(flat, block_size=self._row_block(flat.shape[1]))
         if keepdims:
             return totals.reshape(tuple(1 if i in axes else n for i, n in enumerate(x.shape)))
         return totals.reshape(tuple(x.shape[i] for i in kept))
@@ -157,7 +177,7 @@ class CudaBackend:
         """Run a one-block-per-row kernel on arrays of any shape, rows being the last axis."""
         shape = arrays[0].shape
         flat = [self.xp.ascontiguousarray(a.reshape(-1, shape[-1])) for a in arrays]
-        return kernel(*flat).reshape(shape)
+        return kernel(*flat, block_size=self._row_block(shape[-1])).reshape(shape)
 
     def softmax(self, x):
         return self._rows(self.k_softmax.softmax_forward, x)
@@ -174,7 +194,8 @@ class CudaBackend:
     # ------------------------------------------------------------------ losses (fused forward + backward)
     def cross_entropy(self, logits, target, ignore_index=-100, label_smoothing=0.0):
         return self.k_losses.cross_entropy_forward_backward(
-            logits, target, ignore_index=ignore_index, label_smoothing=label_smoothing)
+            logits, target, ignore_index=ignore_index, label_smoothing=label_smoothing,
+            block_size=self._row_block(logits.shape[1]))
 
     def mse(self, pred, target):
         return self.k_losses.mse_forward_backward(pred, target)
@@ -183,14 +204,16 @@ class CudaBackend:
         return self.k_losses.hinge_forward_backward(scores, y)
 
     def multi_margin(self, x, target, p=1, margin=1.0):
-        return self.k_losses.multi_margin_forward_backward(x, target, p=p, margin=margin)
+        return self.k_losses.multi_margin_forward_backward(x, target, p=p, margin=margin,
+                                                          block_size=self._row_block(x.shape[1]))
 
     # ------------------------------------------------------------------ layer norm
     def layer_norm(self, x, weight, bias, eps):
-        return self.k_layernorm.layernorm_forward(x, weight, bias, eps)
+        return self.k_layernorm.layernorm_forward(x, weight, bias, eps, block_size=self._row_block(x.shape[1]))
 
     def layer_norm_backward(self, grad, x, mean, rstd, weight):
-        return self.k_layernorm.layernorm_backward(grad, x, mean, rstd, weight)
+        return self.k_layernorm.layernorm_backward(grad, x, mean, rstd, weight,
+                                                   block_size=self._row_block(x.shape[1]))
 
     # ------------------------------------------------------------------ embedding
     def embedding(self, weight, indices):

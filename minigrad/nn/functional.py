@@ -81,6 +81,8 @@ def embedding(indices, weight, padding_idx=None):
         indices = Tensor(weight._backend.asarray(np.asarray(indices, dtype=np.int64)), device=weight.device)
     if indices.dtype != dtypes.int64:
         raise TypeError(f"embedding: indices must be int64 (got {indices.dtype}); use .long()")
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += weight.shape[0]  # as in PyTorch: -1 is the last row
     return embedding_op.Embedding.apply(indices, weight, padding_idx)
 
 

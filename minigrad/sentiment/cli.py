@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def device_option(p):
         p.add_argument("--device", default="cpu", choices=("cpu", "cuda", "cudasim"))
+        p.add_argument("--threads", type=int, default=1,
+                       help="BLAS threads for NumPy's matrix products (default 1: fastest for this small model, "
+                            "and robust on a busy machine; see blas_threads.py)")
 
     train = commands.add_parser("train", help="train a classifier and write a run folder")
     data_options(train)
@@ -310,7 +313,10 @@ def main(argv=None) -> int:
     from .datasets import DataSourceError
     from .run_folder import RunFolderError
 
+    from .blas_threads import set_blas_threads
+
     args = build_parser().parse_args(argv)
+    set_blas_threads(args.threads)
     try:
         COMMANDS[args.command](args)
     except (CliError, RunFolderError, DataSourceError, DataError, FileNotFoundError) as error:

@@ -57,17 +57,29 @@ def test_reference_matches_numpy_matmul(rng):
 
 
 def test_version_switch_and_context_manager():
-    assert mm.get_matmul_version() == "register"  # the documented default
-    with mm.use_matmul_version("naive"):
-        assert mm.get_matmul_version() == "naive"
+    from numba.core import config
+
+    default = "naive" if config.ENABLE_CUDASIM else "register"  # the documented defaults
+    assert mm.get_matmul_version() == default
+    with mm.use_matmul_version("tiled"):
+        assert mm.get_matmul_version() == "tiled"
         with pytest.raises(ValueError, match="unknown matmul version 'fast'"):
             mm.set_matmul_version("fast")
-    assert mm.get_matmul_version() == "register"
-    mm.set_matmul_version("tiled")
+    assert mm.get_matmul_version() == default
+    mm.set_matmul_version("register")
     try:
-        assert mm.get_matmul_version() == "tiled"
+        assert mm.get_matmul_version() == "register"
     finally:
-        mm.set_matmul_version("register")
+        mm.set_matmul_version(default)
+
+
+def test_naive_blocks_shrink_to_small_outputs():
+    # a 3 x 5 output fits one 8 x 4 block; the result must not depend on the block shape
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((2, 3, 7)), rng.standard_normal((2, 7, 5))
+    np.testing.assert_allclose(mm.matmul(a, b, version="naive"), a @ b, rtol=1e-12)
+    big_a, big_b = rng.standard_normal((1, 19, 3)), rng.standard_normal((1, 3, 33))
+    np.testing.assert_allclose(mm.matmul(big_a, big_b, version="naive"), big_a @ big_b, rtol=1e-12)
 
 
 def test_shape_mismatch_names_the_shapes():

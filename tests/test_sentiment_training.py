@@ -1,0 +1,27 @@
+"""A short training run on the embedded corpus must clearly beat chance (and do it quickly)."""
+import time
+
+import minigrad as mg
+from minigrad.sentiment.datasets import load_sentiment_data
+from minigrad.sentiment.encoding import SentenceEncoder, build_vocab
+from minigrad.sentiment.model import TransformerClassifier
+from minigrad.sentiment.train import TrainOptions, evaluate, fit
+
+
+def test_short_training_run_beats_chance_on_held_out_sentences():
+    began = time.perf_counter()
+    mg.manual_seed(0)
+    data = load_sentiment_data("embedded", max_train=1500, embedded_sizes=(1700, 400))
+    vocab = build_vocab(data.train.texts)
+    encoder = SentenceEncoder(vocab, 48)
+    model = TransformerClassifier(len(vocab), d_model=32, n_heads=2, n_layers=2, d_ff=64, max_len=48,
+                                  dropout=0.1, pooling="cls")
+    before = evaluate(model, encoder, data.test)["accuracy"]
+    history = fit(model, encoder, data.train, data.val,
+                  TrainOptions(epochs=4, batch_size=32, lr=3e-3, progress=False), log=lambda s: None)
+    after = evaluate(model, encoder, data.test)
+    assert history["step_loss"][-1] < history["step_loss"][0]
+    # 400 balanced test sentences: chance is 50% +- 2.5%; 75% is ten standard deviations above it.
+    assert after["accuracy"] >= 0.75, (before, after)
+    assert after["per_kind"]["plain"] >= 0.85
+    assert time.perf_counter() - began < 60
