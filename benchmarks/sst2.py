@@ -35,6 +35,7 @@ def parse_args(argv=None):
     parser.add_argument("--d-ff", type=int, default=128)
     parser.add_argument("--dropout", type=float, default=0.1)
     parser.add_argument("--pooling", default="mean", choices=("cls", "mean"))
+    parser.add_argument("--activation", default="relu", choices=("relu", "gelu"))
     parser.add_argument("--label-smoothing", type=float, default=0.1)
     parser.add_argument("--min-freq", type=int, default=2, help="words seen fewer times become <unk>")
     parser.add_argument("--max-train", type=int, default=None)
@@ -87,7 +88,7 @@ def build_torch_twin(model):
             self.position_embedding = nn.Embedding(config["max_len"], d)
             self.embedding_dropout = nn.Dropout(config["dropout"])
             layer = nn.TransformerEncoderLayer(d, config["n_heads"], config["d_ff"], config["dropout"],
-                                               activation="gelu", batch_first=True, norm_first=True)
+                                               activation=config["activation"], batch_first=True, norm_first=True)
             self.encoder = nn.TransformerEncoder(layer, config["n_layers"], enable_nested_tensor=False)
             self.final_norm = nn.LayerNorm(d)
             self.head_dropout = nn.Dropout(config["dropout"])
@@ -185,7 +186,8 @@ def main():
     vocab = build_vocab(data.train.texts, min_freq=args.min_freq)
     encoder = SentenceEncoder(vocab, max_len=64)
     config = dict(vocab_size=len(vocab), d_model=args.d_model, n_heads=args.heads, n_layers=args.layers,
-                  d_ff=args.d_ff, max_len=64, dropout=args.dropout, pooling=args.pooling)
+                  d_ff=args.d_ff, max_len=64, dropout=args.dropout, pooling=args.pooling,
+                  activation=args.activation)
     log(f"train {len(data.train)} / val (held out from train) {len(data.val)} / dev {len(data.test)} sentences, "
         f"vocabulary {len(vocab)} words")
 

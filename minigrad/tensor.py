@@ -15,7 +15,7 @@ import numpy as np
 
 from minigrad import dtypes
 from minigrad.autograd import engine, grad_mode
-from minigrad.backends import check_device, get_backend
+from minigrad.backends import _backends, check_device, get_backend
 from minigrad.ops import activations, elementwise as ew, indexing, matmul, reductions, shape, softmax
 from minigrad.ops.reductions import normalize_dims
 
@@ -66,7 +66,7 @@ class Tensor:
 
     @property
     def _backend(self):
-        return get_backend(self.device)
+        return _backends.get(self.device) or get_backend(self.device)
 
     def size(self, dim=None):
         return self.shape if dim is None else self.shape[dim]

@@ -119,19 +119,8 @@ def test_crossover_point():
     assert crossover_point([1, 2], [1, 1], [2, 2]) is None
 
 
-def _gpu_backend_available(device):
-    try:
-        from minigrad.backends import get_backend
-        get_backend(device)
-        return True
-    except Exception:
-        return False
-
-
-def test_gpu_suites_run_on_the_gpu_or_its_simulator(tmp_path):
-    from conftest import GPU_TEST_DEVICE
-    if not _gpu_backend_available(GPU_TEST_DEVICE):
-        pytest.skip(f"minigrad has no {GPU_TEST_DEVICE!r} backend in this checkout (minigrad/backends/cuda_backend.py)")
+def test_gpu_suites_run_on_the_gpu_or_its_simulator(tmp_path, gpu_device):
+    GPU_TEST_DEVICE = gpu_device  # noqa: N806  ("cuda" with a GPU, else "cudasim")
     extra_env = {"NUMBA_ENABLE_CUDASIM": "1"} if GPU_TEST_DEVICE == "cudasim" else {}
     run_benchmarks(tmp_path, "kernels", "crossover", "--device", GPU_TEST_DEVICE, extra_env=extra_env)
     payload = check_results_folder(tmp_path, ["kernels", "crossover"], GPU_TEST_DEVICE)

@@ -86,3 +86,24 @@ def test_notebook_runs(path, kernel_environment):
     assert _first_error(nb) is None
     assert elapsed < TIME_LIMIT_S, f"{path.name} took {elapsed:.1f} s; a lesson must finish in under {TIME_LIMIT_S} s"
     print(f"{path.name}: {elapsed:.1f} s")
+
+
+def test_every_notebook_matches_its_source():
+    """lessons/_src/NN_name.py is the source of lessons/NN_name.ipynb: rebuilding must change nothing."""
+    import importlib.util
+
+    import nbformat
+
+    lessons = Path(__file__).resolve().parents[1] / "lessons"
+    spec = importlib.util.spec_from_file_location("lesson_build", lessons / "_src" / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    notebooks = sorted(lessons.glob("[0-9][0-9]_*.ipynb"))
+    assert len(notebooks) == 12
+    for notebook in notebooks:
+        source = lessons / "_src" / (notebook.stem + ".py")
+        assert source.exists(), f"{notebook.name} has no source {source.name} in lessons/_src/"
+        built = [(kind, body) for kind, body in build.parse_cells(source.read_text())]
+        committed = [(c.cell_type, c.source) for c in nbformat.read(notebook, as_version=4).cells]
+        assert built == committed, f"{notebook.name} differs from {source.name}: rebuild with lessons/_src/build.py"
+        assert all(not c.get("outputs") for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code")

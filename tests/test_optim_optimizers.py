@@ -209,13 +209,11 @@ def test_training_a_linear_regression_converges():
     lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
     lambda ps: optim.AdamW(ps, lr=0.05),
 ])
-def test_model_moved_to_gpu_after_building_optimizer_trains_the_same(make):
+def test_model_moved_to_gpu_after_building_optimizer_trains_the_same(make, gpu_device):
     """Module.to moves parameters in place, so the optimizer keeps updating the right tensors;
     the fused GPU update kernels (run by the CUDA simulator without a GPU) match NumPy."""
-    from conftest import GPU_TEST_DEVICE
-
     results = []
-    for device in ("cpu", GPU_TEST_DEVICE):
+    for device in ("cpu", gpu_device):
         mg.manual_seed(0)
         model = nn.Linear(3, 2).double()
         start = model.weight.numpy().copy()

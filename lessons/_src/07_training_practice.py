@@ -469,3 +469,5 @@ lesson07.exercise3(kaiming_init_);
 # >   And forgetting `model.train()` afterwards: dropout stays off for the rest of training.
 # > * Reporting accuracy alone on imbalanced data; precision and recall show what it hides.
 # > * Choosing the number of steps by the *training* loss: it always says "more".
+#
+# **Next:** lesson 08 leaves the CPU: how GPU kernels are organised, and minigrad's own matmul and softmax kernels.

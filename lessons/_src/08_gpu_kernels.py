@@ -314,12 +314,19 @@ except Exception as error:   # the GPU backend is optional: say so instead of fa
 # %%
 readme = ROOT / "benchmarks" / "README.md"
 text = readme.read_text() if readme.exists() else ""
-table = [line for line in text.splitlines() if line.startswith("|") and ("matmul" in line.lower() or "---" in line or "version" in line.lower())]
-if table:
-    print("\n".join(table[:25]))
-else:
-    print("No GPU benchmark figures measured yet (benchmarks/README.md has no matmul table). "
-          "On a machine with an NVIDIA GPU run:  python -m benchmarks --quick")
+lines = text.splitlines()
+headings = [i for i, line in enumerate(lines) if line.startswith("## ")] + [len(lines)]
+def results_section(word):
+    """The lines of the README section whose heading names `word` (CPU or GPU) and results."""
+    for start, end in zip(headings, headings[1:]):
+        if word in lines[start] and "result" in lines[start].lower():
+            return lines[start:end]
+    return []
+cpu_matmul = [line for line in results_section("CPU") if line.startswith("matmul ") and " forward " in line]
+print("CPU, minigrad vs NumPy vs PyTorch:\n" + "\n".join(cpu_matmul[:6]) if cpu_matmul else "no CPU figures measured yet")
+gpu = results_section("GPU")
+print("\n".join(gpu[:30]) if gpu else "\nNo GPU benchmark figures measured yet (benchmarks/README.md has none). "
+      "On a machine with an NVIDIA GPU run:  python -m benchmarks kernels crossover --device cuda")
 
 # %% [markdown]
 # ## Exercises
@@ -370,3 +377,5 @@ lesson08.exercise3(tiled_global_reads);
 # > * A `syncthreads()` inside an `if` that only some threads reach: the block waits forever.
 # > * Timing the simulator and concluding anything about GPU speed; or timing a real GPU without
 # >   `mg.cuda.synchronize()` (launches are asynchronous).
+#
+# **Next:** lesson 09 builds attention and the Transformer block — the layers these kernels end up running.

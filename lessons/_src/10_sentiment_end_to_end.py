@@ -174,13 +174,8 @@ print(f"held-out masked-word accuracy {held['accuracy']:.2f}  (chance: {1 / len(
 # gradient clipping, and after every epoch the validation accuracy decides whether to keep these weights.
 
 # %%
-options = TrainOptions(epochs=8, batch_size=32, lr=1e-2, unk_dropout=0.1, seed=0, progress=False)
+options = TrainOptions(epochs=7, batch_size=32, lr=1e-2, unk_dropout=0.1, seed=0, progress=False)
 history = fit(model, encoder, data.train, data.val, options)
-
-# The same recipe from random weights, to see what pre-training bought (one seed, one tiny run: a hint, not a proof).
-mg.manual_seed(0)
-scratch = TransformerClassifier(**model.config)
-scratch_history = fit(scratch, encoder, data.train, data.val, options, log=lambda line: None)
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
 axes[0].plot(pre_history["step_loss"], label="pre-training (masked words)")
@@ -189,7 +184,6 @@ axes[0].set_yscale("log"); axes[0].set_xlabel("step"); axes[0].set_ylabel("loss"
 epochs = [r["epoch"] for r in history["epochs"]]
 axes[1].plot(epochs, [r["train_accuracy"] for r in history["epochs"]], "o-", label="train")
 axes[1].plot(epochs, [r["val"]["accuracy"] for r in history["epochs"]], "o-", label="validation")
-axes[1].plot(epochs, [r["val"]["accuracy"] for r in scratch_history["epochs"]], "s--", label="validation, no pre-training")
 axes[1].set_xlabel("epoch"); axes[1].set_ylabel("accuracy"); axes[1].legend(); plt.tight_layout(); plt.show()
 
 # %% [markdown]
@@ -220,20 +214,22 @@ axes[1].bar(x - 0.2, [test_metrics["per_kind"][k] for k in kinds], 0.4, label="T
 axes[1].bar(x + 0.2, [baseline["per_kind"][k] for k in kinds], 0.4, label="bag of words")
 axes[1].axhline(0.5, color="gray", ls=":"); axes[1].set_xticks(x, kinds); axes[1].set_ylim(0, 1.05)
 axes[1].set_ylabel("test accuracy"); axes[1].legend(fontsize=8); plt.tight_layout(); plt.show()
-scratch_accuracy = evaluate(scratch, encoder, data.test)["accuracy"]
-print(f"test accuracy: pre-trained + fine-tuned {test_metrics['accuracy']:.3f}, same fine-tuning from scratch "
-      f"{scratch_accuracy:.3f}, bag of words {baseline['overall']:.3f}")
+print(f"test accuracy: Transformer {test_metrics['accuracy']:.3f}, bag of words {baseline['overall']:.3f}")
 
 # %% [markdown]
 # At this tiny budget the model reads plain and contrast sentences well; negation and long-range sentences are
-# where more data, more epochs and more layers pay off (the full-size command-line run).  Both models see the same
+# where more data, more epochs and more layers pay off (the full-size command-line run).  The budget is also too
+# small to *measure* what pre-training buys: with 1200 sentences and a few epochs, changing the random seed moves
+# the test accuracy by several points, more than pre-training does.  Comparing the two honestly takes several seeds
+# per variant and the full-size data.  Both models see the same
 # words: where the bag of words sits near 50 %, word counts carry no signal and only word order can help.
 #
 # ## 8. Save, load in eval mode, predict
 #
 # A run folder holds `config.json`, `vocab.json` and `weights.mg` (NumPy arrays + a JSON header — never pickle).
 # `load_run` rebuilds the model from the config, checks that the vocabulary belongs to these weights, and returns the
-# model **in eval mode** (dropout off), so predictions are deterministic.
+# model **in eval mode** (dropout off), so predictions are deterministic.  Expect this small model to get some of the
+# four reviews below wrong — the negation and the "but" sentence are exactly the hard kinds.
 
 # %%
 run_dir = Path(tempfile.mkdtemp(prefix="minigrad_lesson10_")) / "run"

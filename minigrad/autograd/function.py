@@ -25,7 +25,9 @@ back to each input's shape (``sum_to_shape``) — the one place broadcasting mee
 import weakref
 
 from minigrad.autograd import grad_mode
-from minigrad.backends import get_backend
+from minigrad.backends import _backends, get_backend
+
+Tensor = None  # minigrad.tensor.Tensor, imported on first use (tensor.py imports this module)
 
 
 class Context:
@@ -92,26 +94,36 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from minigrad.tensor import Tensor
-
-        tensors = [a for a in args if isinstance(a, Tensor)]
-        device = tensors[0].device
-        for t in tensors[1:]:
-            if t.device != device:
-                raise RuntimeError(
-                    f"{cls.__name__}: expected all tensors on one device, but found {device!r} and "
-                    f"{t.device!r}; move one with .to({device!r}) or .to({t.device!r}).")
-        ctx = Context(get_backend(device))
-        raw = [a.data if isinstance(a, Tensor) else a for a in args]
-        requires_grad = grad_mode._enabled and any(t.requires_grad for t in tensors)
+        """Run ``forward`` on the raw arrays of ``args`` and wrap the result in a Tensor that
+        remembers (this Function, ctx, inputs) when a gradient will be needed."""
+        global Tensor
+        if Tensor is None:
+            from minigrad.tensor import Tensor
+        # one pass over the arguments: unwrap tensors, find the device, see if a gradient is needed
+        raw, device, any_requires_grad = [], None, False
+        for a in args:
+            if isinstance(a, Tensor):
+                if device is None:
+                    device = a.device
+                elif a.device != device:
+                    raise RuntimeError(
+                        f"{cls.__name__}: expected all tensors on one device, but found {device!r} and "
+                        f"{a.device!r}; move one with .to({device!r}) or .to({a.device!r}).")
+                any_requires_grad = any_requires_grad or a.requires_grad
+                raw.append(a.data)
+            else:
+                raw.append(a)
+        ctx = Context(_backends.get(device) or get_backend(device))
+        requires_grad = any_requires_grad and grad_mode._enabled
         if requires_grad:
             ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         out = cls.forward(ctx, *raw, **kwargs)
         result = Tensor(out, device=device, requires_grad=requires_grad, _check=False)
         if requires_grad:
-            result._node = Node(cls, ctx, tuple(a if isinstance(a, Tensor) else None for a in args))
+            inputs = tuple(a if isinstance(a, Tensor) else None for a in args)
+            result._node = Node(cls, ctx, inputs)
             if ctx._saved:
-                ctx._saved_versions = _owners_of(ctx._saved, tensors, result, cls.__name__)
+                ctx._saved_versions = _owners_of(ctx._saved, inputs, result, cls.__name__)
         else:
             ctx._saved = ()
         return result
@@ -123,7 +135,7 @@ def _owners_of(saved, inputs, output, fn_name):
     records = []
     for array in saved:
         for t in (*inputs, output):
-            if t.data is array:
+            if t is not None and t.data is array:
                 records.append((weakref.ref(t), t._version, fn_name))
                 break
     return tuple(records)

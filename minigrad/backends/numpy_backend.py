@@ -46,7 +46,8 @@ class NumpyBackend:
     def sigmoid(self, x):
         # exp(-|x|) never overflows: for x >= 0, 1/(1+e^-x); for x < 0, e^x/(1+e^x).
         e = np.exp(-np.abs(x))
-        return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        y = 1 / (1 + e)  # sigmoid(|x|)
+        return np.where(x >= 0, y, e * y)  # sigmoid(-|x|) = e^-|x| / (1 + e^-|x|)
 
     def sigmoid_backward(self, grad, y):
         return grad * y * (1 - y)
@@ -59,14 +60,14 @@ class NumpyBackend:
 
     def gelu(self, x, approximate="none"):
         if approximate == "tanh":
-            inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)
+            inner = math.sqrt(2 / math.pi) * (x + 0.044715 * (x * x * x))
             return 0.5 * x * (1 + np.tanh(inner))
         return 0.5 * x * (1 + _erf(x / math.sqrt(2)))
 
     def gelu_backward(self, grad, x, approximate="none"):
         if approximate == "tanh":
             c = math.sqrt(2 / math.pi)
-            t = np.tanh(c * (x + 0.044715 * x ** 3))
+            t = np.tanh(c * (x + 0.044715 * (x * x * x)))
             dinner = c * (1 + 3 * 0.044715 * x * x)
             return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner)
         cdf = 0.5 * (1 + _erf(x / math.sqrt(2)))
@@ -94,15 +95,19 @@ class NumpyBackend:
         n, c = logits.shape
         logp = self.log_softmax(logits)
         keep = target != ignore_index
-        safe_target = np.where(keep, target, 0)
         rows = np.arange(n)
+        safe_target = target if keep.all() else np.where(keep, target, 0)
         eps = label_smoothing
-        loss = -(1 - eps) * logp[rows, safe_target] - (eps / c) * logp.sum(axis=1)
-        grad = np.exp(logp)
-        grad[rows, safe_target] -= 1 - eps
-        grad -= eps / c
-        loss = np.where(keep, loss, 0).astype(logits.dtype, copy=False)
-        grad *= keep[:, None]
+        loss = -logp[rows, safe_target]
+        grad = np.exp(logp)  # softmax
+        grad[rows, safe_target] -= 1
+        if eps:
+            loss = (1 - eps) * loss - (eps / c) * logp.sum(axis=1)
+            grad[rows, safe_target] += eps
+            grad -= eps / c
+        if not keep.all():
+            loss = loss * keep
+            grad *= keep[:, None]
         return loss, grad
 
     def mse(self, pred, target):
@@ -165,6 +170,9 @@ class NumpyBackend:
 
     def adam_step(self, param, grad, exp_avg, exp_avg_sq, *, step, lr, beta1, beta2, eps, weight_decay,
                   decoupled_weight_decay):
+        """m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;  param -= lr * m_hat / (sqrt(v_hat) + eps)
+        with m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t) — computed in place, with as few
+        temporary arrays as possible (this runs on every parameter at every step)."""
         if weight_decay and decoupled_weight_decay:
             param *= 1 - lr * weight_decay
         elif weight_decay:
@@ -172,10 +180,14 @@ class NumpyBackend:
         exp_avg *= beta1
         exp_avg += (1 - beta1) * grad
         exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
-        m_hat = exp_avg / (1 - beta1 ** step)
-        v_hat = exp_avg_sq / (1 - beta2 ** step)
-        param -= lr * m_hat / (np.sqrt(v_hat) + eps)
+        exp_avg_sq += (1 - beta2) * (grad * grad)
+        # sqrt(v_hat) + eps = sqrt(v) / sqrt(1 - b2^t) + eps, and m_hat = m / (1 - b1^t):
+        denom = np.sqrt(exp_avg_sq)
+        denom *= 1 / math.sqrt(1 - beta2 ** step)
+        denom += eps
+        update = np.divide(exp_avg, denom, out=denom)
+        update *= lr / (1 - beta1 ** step)
+        param -= update
 
 
 def _erf(x):

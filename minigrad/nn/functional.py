@@ -63,7 +63,7 @@ def dropout(x, p=0.5, training=True):
         return x
     if p == 1:
         return x * 0
-    keep = generator().random(x.shape) >= p
+    keep = generator().random(x.shape, dtype=np.float32) >= p
     return dropout_op.Dropout.apply(x, x._backend.asarray(keep), p)
 
 

@@ -1,4 +1,4 @@
-"""Build lessons 07-12 (``lessons/NN_*.ipynb``) from their sources in this folder.
+"""Build the lessons (``lessons/NN_*.ipynb``) from their sources in this folder.
 
 Each source ``lessons/_src/NN_name.py`` is a plain Python file in the "percent" cell format:
 
@@ -9,9 +9,9 @@ Each source ``lessons/_src/NN_name.py`` is a plain Python file in the "percent" 
 
 Run from the repository root:
 
-    python lessons/_src/build_07_12.py            # every source 07..12
-    python lessons/_src/build_07_12.py 09         # just lesson 09
-    python lessons/_src/build_07_12.py --execute  # build, run headless, report the time of each
+    python lessons/_src/build.py            # every lesson
+    python lessons/_src/build.py 09         # just lesson 09
+    python lessons/_src/build.py --execute  # build, run headless, report the time of each
 
 The notebooks are written with their outputs cleared (ready to commit); ``--execute`` runs
 them in memory only and never writes outputs back.
@@ -24,7 +24,7 @@ import nbformat
 
 SOURCES = Path(__file__).resolve().parent
 LESSONS = SOURCES.parent
-MY_LESSONS = ("07", "08", "09", "10", "11", "12")
+ALL_LESSONS = tuple(f"{n:02d}" for n in range(1, 13))
 
 
 def parse_cells(text):
@@ -74,7 +74,7 @@ def execute(path):
 
 def main(argv):
     run = "--execute" in argv
-    wanted = [a for a in argv if not a.startswith("--")] or list(MY_LESSONS)
+    wanted = [a for a in argv if not a.startswith("--")] or list(ALL_LESSONS)
     for number in wanted:
         for source in sorted(SOURCES.glob(f"{number}_*.py")):
             target = build(source)
