@@ -1,6 +1,6 @@
 """Top-level functions of ``mg`` that take several tensors: where, maximum, cat, stack, ..."""
 from minigrad.ops import elementwise as ew, matmul as mm, shape
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, check_broadcastable
 
 
 def _as_tensor(value, like):
@@ -11,15 +11,23 @@ def where(condition, x, y):
     """Elementwise ``x if condition else y`` (all three broadcast)."""
     like = next(v for v in (x, y, condition) if isinstance(v, Tensor))
     cond = condition if isinstance(condition, Tensor) else _as_tensor(condition, like)
-    return ew.Where.apply(cond, _as_tensor(x, like), _as_tensor(y, like))
+    x, y = _as_tensor(x, like), _as_tensor(y, like)
+    check_broadcastable("where", *(v.shape for v in (cond, x, y) if isinstance(v, Tensor)))
+    return ew.Where.apply(cond, x, y)
 
 
 def maximum(x, y):
-    return ew.Maximum.apply(x, _as_tensor(y, x))
+    y = _as_tensor(y, x)
+    if isinstance(y, Tensor):
+        check_broadcastable("maximum", x.shape, y.shape)
+    return ew.Maximum.apply(x, y)
 
 
 def minimum(x, y):
-    return ew.Minimum.apply(x, _as_tensor(y, x))
+    y = _as_tensor(y, x)
+    if isinstance(y, Tensor):
+        check_broadcastable("minimum", x.shape, y.shape)
+    return ew.Minimum.apply(x, y)
 
 
 def matmul(a, b):

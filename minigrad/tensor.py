@@ -224,6 +224,8 @@ class Tensor:
     def _binary(self, fn, other, reverse=False):
         other = self._operand(other)
         a = self
+        if isinstance(other, Tensor) and other.shape != a.shape:
+            check_broadcastable(fn.__name__.lower(), a.shape, other.shape)
         if isinstance(other, float) and not dtypes.is_floating(self.dtype):
             a = self.float()  # int tensor with a float number: the result is float32, as in PyTorch
         return fn.apply(other, a) if reverse else fn.apply(a, other)
@@ -537,6 +539,17 @@ class Tensor:
     def __setitem__(self, index, value):
         self._check_inplace("__setitem__")
         self.data[_raw_index(index, self._backend)] = self._value(value)
+
+
+def check_broadcastable(op_name, *shapes):
+    """Raise an error a learner can act on when shapes cannot broadcast together."""
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        listed = " and ".join(str(tuple(s)) for s in shapes)
+        raise RuntimeError(
+            f"{op_name}: shapes {listed} cannot be broadcast together: compared from the right, each pair of "
+            "sizes must be equal or one of them 1. Line them up with .reshape(...) or .unsqueeze(dim).") from None
 
 
 def shape_op(tensor, new_shape):

@@ -162,3 +162,20 @@ def test_singular_matrix_inverse():
 def test_item_of_many_elements():
     with pytest.raises(RuntimeError, match=r"only a tensor with one element.*shape \(2, 2\)"):
         mg.zeros(2, 2).item()
+
+
+def test_broadcast_mismatch_names_both_shapes_and_the_fix():
+    a, b = mg.zeros(2, 3), mg.zeros(2)
+    for op in (lambda: a + b, lambda: a * b, lambda: mg.where(a > 0, a, b), lambda: mg.maximum(a, b)):
+        with pytest.raises(RuntimeError, match=r"\(2, 3\) and \(2,\) cannot be broadcast together.*unsqueeze"):
+            op()
+
+
+def test_cuda_without_a_gpu_explains_the_options():
+    if mg.cuda.is_available():
+        pytest.skip("this machine has a GPU, so 'cuda' works")  # the message only exists without one
+    with pytest.raises(RuntimeError) as error:
+        mg.tensor([1.0, 2.0], device="cuda")
+    message = str(error.value)
+    assert "device 'cuda'" in message
+    assert "pip install" in message and "cudasim" in message and "cpu" in message

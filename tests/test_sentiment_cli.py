@@ -133,3 +133,17 @@ def test_pretrain_then_train_init_starts_from_the_pretrained_weights(tmp_path):
     assert config["model"]["d_model"] == 16 and config["training"]["init"] == str(pretrained)
     for name in ("token_embedding.weight", "encoder.layers.0.self_attn.in_proj_weight", "final_norm.weight"):
         np.testing.assert_allclose(model.state_dict()[name].numpy(), mlm_model.state_dict()[name].numpy(), atol=1e-6)
+
+
+def test_train_and_evaluate_on_a_labelled_file(tmp_path, capsys):
+    rows = ["text\tlabel"] + [f"a {w} movie\tpos" for w in ("good", "great", "fine", "superb", "lovely")] * 6 \
+        + [f"a {w} movie\tneg" for w in ("bad", "awful", "dull", "boring", "weak")] * 6
+    data = tmp_path / "reviews.tsv"
+    data.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "run"
+    assert cli.main(["train", "--data", str(data), "--out", str(out), "--epochs", "1", "--d-model", "16",
+                     "--heads", "2", "--layers", "1", "--no-progress"]) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert sorted(config["label_names"]) == ["neg", "pos"]
+    assert cli.main(["evaluate", str(out), "--data", str(data)]) == 0
+    assert "60 sentences" in capsys.readouterr().out

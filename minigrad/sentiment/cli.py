@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 
 DATA_DEFAULTS = {
-    # Measured: the embedded defaults reach >= 95% test accuracy in well under a minute on 2 cores.
+    # Measured on 2 cores: the embedded defaults reach 99.0-99.6% test accuracy (seeds 0, 1) in ~26 s.
+    # The SST-2 defaults are those of benchmarks/sst2.py (~81% dev accuracy in ~2.5 minutes).
     "embedded": dict(epochs=6, batch_size=32, lr=3e-3, pooling="cls", min_freq=1, label_smoothing=0.0,
                      unk_dropout=0.1),
     "sst2": dict(epochs=3, batch_size=64, lr=2e-3, pooling="mean", min_freq=2, label_smoothing=0.1,

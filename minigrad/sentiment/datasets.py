@@ -86,7 +86,7 @@ def _cap(split: Split, max_train):
 
 
 def load_sentiment_data(data="embedded", sst2_dir=None, max_train=None, seed=0, val_fraction=0.1,
-                        embedded_sizes=(4000, 1000)) -> SentimentData:
+                        embedded_sizes=(8000, 1000)) -> SentimentData:
     if data == "embedded":
         train, test = make_sentiment_corpus(*embedded_sizes, seed=seed)
         rest, val = _split_off([e.text for e in train], [e.label for e in train], val_fraction, seed,
@@ -132,7 +132,7 @@ def load_pretraining_texts(data, sst2_dir=None, seed=0):
     if data == "sst2":
         return [t for t, _ in load_glue_sst2(resolve_sst2_dir(sst2_dir), "train")]
     if data == "embedded":
-        return [e.text for e in make_sentiment_corpus(4000, 1000, seed=seed)[0]]
+        return [e.text for e in make_sentiment_corpus(8000, 1000, seed=seed)[0]]
     path = Path(data)
     if not path.is_file():
         raise DataSourceError(f"pretrain --data {data}: expected 'sst2', 'embedded' or a text file with one "
