@@ -32,88 +32,15 @@ def transformer_config(ctx):
 # the Transformer in minigrad (the course's model, or a stand-in) and its PyTorch mirror
 # ---------------------------------------------------------------------------------------------
 def make_minigrad_transformer(cfg, device):
+    """The course's sentiment model with dropout off (so both frameworks compute the same thing)."""
     import minigrad as mg
+    from minigrad.sentiment.model import TransformerClassifier
+
     mg.manual_seed(0)
-    args = dict(vocab_size=cfg["vocab_size"], d_model=cfg["d_model"], n_heads=cfg["n_heads"],
-                n_layers=cfg["n_layers"], d_ff=cfg["d_ff"], max_len=cfg["max_len"], dropout=0.0, pooling="mean")
-    try:
-        from minigrad.sentiment.model import TransformerClassifier
-        model, source = TransformerClassifier(**args), "minigrad.sentiment.model.TransformerClassifier"
-    except ImportError:
-        model, source = StandInClassifier(**args), "stand-in encoder from minigrad.nn (TransformerClassifier missing)"
-    return model.to(device), source
-
-
-def _stand_in_class():
-    import minigrad as mg
-    from minigrad import nn
-
-    class StandIn(nn.Module):
-        """Embeddings + pre-norm GELU encoder + final LayerNorm + mean pooling + linear head."""
-
-        def __init__(self, vocab_size, d_model, n_heads, n_layers, d_ff, max_len, dropout=0.0, pooling="mean"):
-            super().__init__()
-            self.token_embedding = nn.Embedding(vocab_size, d_model, padding_idx=0)
-            self.position_embedding = nn.Embedding(max_len, d_model)
-            layer = nn.TransformerEncoderLayer(d_model, n_heads, d_ff, dropout, activation="gelu",
-                                               batch_first=True, norm_first=True)
-            self.encoder = nn.TransformerEncoder(layer, n_layers)
-            self.final_norm = nn.LayerNorm(d_model)
-            self.head = nn.Linear(d_model, 2)
-
-        def forward(self, ids, mask):
-            x = self.token_embedding(ids) + self.position_embedding(mg.arange(ids.shape[1], device=ids.device))
-            x = self.final_norm(self.encoder(x, src_key_padding_mask=~mask))
-            weights = mask.float().unsqueeze(-1)
-            return self.head((x * weights).sum(dim=1) / weights.sum(dim=1))
-
-    return StandIn
-
-
-def StandInClassifier(**kwargs):  # noqa: N802  (a factory that reads like a class)
-    return _stand_in_class()(**kwargs)
-
-
-def make_torch_transformer(torch, cfg, device):
-    nn = torch.nn
-
-    class TorchClassifier(nn.Module):
-        """The same architecture and parameter names as TransformerClassifier."""
-
-        def __init__(self):
-            super().__init__()
-            d = cfg["d_model"]
-            self.token_embedding = nn.Embedding(cfg["vocab_size"], d, padding_idx=0)
-            self.position_embedding = nn.Embedding(cfg["max_len"], d)
-            layer = nn.TransformerEncoderLayer(d, cfg["n_heads"], cfg["d_ff"], 0.0, activation="gelu",
-                                               batch_first=True, norm_first=True)
-            self.encoder = nn.TransformerEncoder(layer, cfg["n_layers"], enable_nested_tensor=False)
-            self.final_norm = nn.LayerNorm(d)
-            self.head = nn.Linear(d, 2)
-            self.mlm_bias = nn.Parameter(torch.zeros(cfg["vocab_size"]))
-
-        def forward(self, ids, mask):
-            positions = torch.arange(ids.shape[1], device=ids.device)
-            x = self.token_embedding(ids) + self.position_embedding(positions)
-            x = self.final_norm(self.encoder(x, src_key_padding_mask=~mask))
-            weights = mask.float().unsqueeze(-1)
-            return self.head((x * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0))
-
-    return TorchClassifier().to(device)
-
-
-def copy_weights(torch, mg_model, torch_model):
-    """Copy every minigrad tensor whose name and shape match into the PyTorch model.
-    Returns (copied, total) counts of PyTorch's state-dict entries."""
-    source = {k: v.numpy() for k, v in mg_model.state_dict().items()}
-    target = torch_model.state_dict()
-    copied = 0
-    with torch.no_grad():
-        for name, tensor in target.items():
-            if name in source and tuple(source[name].shape) == tuple(tensor.shape):
-                tensor.copy_(torch.from_numpy(np.ascontiguousarray(source[name])))
-                copied += 1
-    return copied, len(target)
+    model = TransformerClassifier(vocab_size=cfg["vocab_size"], d_model=cfg["d_model"], n_heads=cfg["n_heads"],
+                                  n_layers=cfg["n_layers"], d_ff=cfg["d_ff"], max_len=cfg["max_len"], dropout=0.0,
+                                  pooling="mean")
+    return model.to(device), "minigrad.sentiment.model.TransformerClassifier"
 
 
 def token_batch(cfg, seed=0):
@@ -248,11 +175,11 @@ def run(ctx):
         notes = [f"minigrad model: {source}"]
         torch_model = None
         if tdev:
-            torch_model = make_torch_transformer(torch, cfg, tdev)
-            copied, total = copy_weights(torch, mg_model, torch_model)
-            notes.append(f"weights copied into PyTorch: {copied} of {total} tensors")
-            if copied != total:
-                notes.append("not every weight matched by name: the loss gap is not a correctness check")
+            from benchmarks.torch_twin import build_torch_twin
+
+            torch_model = build_torch_twin(mg_model.to("cpu")).to(tdev)
+            mg_model.to(ctx.device)
+            notes.append("PyTorch twin: same architecture, every weight copied (benchmarks/torch_twin.py)")
         ids, mask, labels = token_batch(cfg)
         mg_inputs = (mg.tensor(ids, device=ctx.device), mg.tensor(mask, device=ctx.device))
         torch_inputs = (torch.from_numpy(ids).to(tdev), torch.from_numpy(mask).to(tdev)) if tdev else None

@@ -6,6 +6,11 @@ SST2_DIR defaults to ../shared/data/sst2 (relative to the current folder, then t
 Training uses train.tsv only: 2000 of its sentences are held out to pick the best epoch; the GLUE
 dev set is used once, for the number reported at the end.
 
+The recipe: word-level vocabulary (words seen twice or more), mean pooling, label smoothing 0.1,
+word dropout to <unk>, AdamW with warm-up + cosine, a moving average of the weights (``--ema``),
+and an ensemble of ``--models`` models that differ only in their seed, whose probabilities are
+averaged.  Each member's own dev accuracy is reported too.
+
 If PyTorch is installed, the script also builds the *same* model in PyTorch (same architecture,
 initial weights copied from the minigrad model), checks that both give the same logits, and times
 training steps on identical batches in both; it reports the step-time ratio minigrad / PyTorch.
@@ -39,6 +44,10 @@ def parse_args(argv=None):
     parser.add_argument("--label-smoothing", type=float, default=0.1)
     parser.add_argument("--min-freq", type=int, default=2, help="words seen fewer times become <unk>")
     parser.add_argument("--max-train", type=int, default=None)
+    parser.add_argument("--ema", type=float, default=0.998,
+                        help="decay of the moving average of the weights that is validated and kept (0: off)")
+    parser.add_argument("--models", type=int, default=3,
+                        help="train this many models (seeds seed, seed+1, ...) and average their probabilities")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--torch-steps", type=int, default=40, help="steps timed in each framework (0: skip)")
@@ -58,7 +67,10 @@ import minigrad as mg  # noqa: E402
 from minigrad.sentiment.datasets import load_sentiment_data  # noqa: E402
 from minigrad.sentiment.encoding import SentenceEncoder, build_vocab  # noqa: E402
 from minigrad.sentiment.model import TransformerClassifier  # noqa: E402
-from minigrad.sentiment.train import TrainOptions, batches, evaluate, fit  # noqa: E402
+from minigrad.sentiment.metrics import classification_metrics  # noqa: E402
+from minigrad.sentiment.train import TrainOptions, batches, fit, predict_proba  # noqa: E402
+
+from benchmarks.torch_twin import build_torch_twin  # noqa: E402
 
 
 def find_sst2_dir(given):
@@ -70,46 +82,6 @@ def find_sst2_dir(given):
             return candidate
     sys.exit("no SST-2 found at ../shared/data/sst2; pass the folder holding train.tsv and dev.tsv "
              "(get it with: python -c \"from minigrad.data import download_sst2; download_sst2('DIR')\")")
-
-
-# ------------------------------------------------------------------ the PyTorch twin
-def build_torch_twin(model):
-    """A torch.nn.Module with the same architecture as ``model`` and a copy of its weights."""
-    import torch
-    from torch import nn
-
-    config = model.config
-
-    class TorchClassifier(nn.Module):
-        def __init__(self):
-            super().__init__()
-            d = config["d_model"]
-            self.token_embedding = nn.Embedding(config["vocab_size"], d, padding_idx=config["pad_id"])
-            self.position_embedding = nn.Embedding(config["max_len"], d)
-            self.embedding_dropout = nn.Dropout(config["dropout"])
-            layer = nn.TransformerEncoderLayer(d, config["n_heads"], config["d_ff"], config["dropout"],
-                                               activation=config["activation"], batch_first=True, norm_first=True)
-            self.encoder = nn.TransformerEncoder(layer, config["n_layers"], enable_nested_tensor=False)
-            self.final_norm = nn.LayerNorm(d)
-            self.head_dropout = nn.Dropout(config["dropout"])
-            self.head = nn.Linear(d, config["num_classes"])
-            self.mlm_bias = nn.Parameter(torch.zeros(config["vocab_size"]))
-
-        def forward(self, ids, mask):
-            positions = torch.arange(ids.shape[1])
-            x = self.embedding_dropout(self.token_embedding(ids) + self.position_embedding(positions))
-            x = self.final_norm(self.encoder(x, src_key_padding_mask=~mask))
-            if config["pooling"] == "cls":
-                pooled = x[:, 0]
-            else:
-                weights = mask.float().unsqueeze(-1)
-                pooled = (x * weights).sum(1) / weights.sum(1).clamp(min=1.0)
-            return self.head(self.head_dropout(pooled))
-
-    twin = TorchClassifier()
-    state = {name: torch.tensor(tensor.numpy()) for name, tensor in model.state_dict().items()}
-    twin.load_state_dict(state, strict=True)
-    return twin
 
 
 def compare_with_torch(model, encoder, train, args, log):
@@ -196,26 +168,40 @@ def main():
         mg.manual_seed(args.seed + 1)
         speed = compare_with_torch(TransformerClassifier(**config), encoder, data.train, args, log)
 
-    mg.manual_seed(args.seed)
-    model = TransformerClassifier(**config)
-    options = TrainOptions(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                           label_smoothing=args.label_smoothing, unk_dropout=0.05, seed=args.seed,
-                           progress=sys.stderr.isatty())
+    # An ensemble: each model differs only in its seed (initial weights, batch order, dropout);
+    # averaging their probabilities cancels part of each one's own errors.
+    members, dev_probabilities = [], []
     train_began = time.perf_counter()
-    history = fit(model, encoder, data.train, data.val, options, log=log)
+    for member in range(args.models):
+        seed = args.seed + member
+        mg.manual_seed(seed)
+        model = TransformerClassifier(**config)
+        options = TrainOptions(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                               label_smoothing=args.label_smoothing, unk_dropout=0.05, seed=seed,
+                               ema_decay=args.ema, progress=sys.stderr.isatty())
+        log(f"model {member + 1} of {args.models} (seed {seed})")
+        history = fit(model, encoder, data.train, data.val, options, log=log)
+        probabilities = predict_proba(model, encoder, data.test.texts)
+        dev_probabilities.append(probabilities)
+        member_dev = classification_metrics(data.test.labels, probabilities.argmax(axis=1), 2)
+        members.append({"seed": seed, "dev_accuracy": member_dev["accuracy"], "best_epoch": history["best_epoch"],
+                        "best_val_accuracy": history["best_val_accuracy"], "train_seconds": history["train_seconds"]})
+        log(f"model {member + 1}: SST-2 dev accuracy {member_dev['accuracy']:.4f}")
+        if args.out and member == 0:
+            from minigrad.sentiment import run_folder
+            run_folder.save_run(args.out, model, vocab, kind="classifier", label_names=data.label_names,
+                                training=dict(options.__dict__, data="sst2"),
+                                metrics={"history": history, "test": member_dev, "test_name": "dev"})
     train_seconds = time.perf_counter() - train_began
-    dev = evaluate(model, encoder, data.test)
+    averaged = np.mean(dev_probabilities, axis=0)
+    dev = classification_metrics(data.test.labels, averaged.argmax(axis=1), 2)
     wall = time.perf_counter() - began
-    if args.out:
-        from minigrad.sentiment import run_folder
-        run_folder.save_run(args.out, model, vocab, kind="classifier", label_names=data.label_names,
-                            training=dict(options.__dict__, data="sst2"),
-                            metrics={"history": history, "test": dev, "test_name": "dev"})
-    results = {"command": command, "dev_accuracy": dev["accuracy"], "dev": dev,
-               "best_epoch": history["best_epoch"], "best_val_accuracy": history["best_val_accuracy"],
-               "train_seconds": train_seconds, "wall_seconds": wall, "threads": args.threads,
-               "model": config, "speed_vs_torch": speed}
-    log(f"SST-2 dev accuracy {dev['accuracy']:.4f} (F1 {dev['f1']:.4f}); training {train_seconds:.0f} s, "
+    results = {"command": command, "dev_accuracy": dev["accuracy"], "dev": dev, "models": members,
+               "ema_decay": args.ema, "train_seconds": train_seconds, "wall_seconds": wall,
+               "threads": args.threads, "model": config, "speed_vs_torch": speed}
+    singles = ", ".join(f"{m['dev_accuracy']:.4f}" for m in members)
+    log(f"SST-2 dev accuracy {dev['accuracy']:.4f} (F1 {dev['f1']:.4f}, average of {args.models} model(s); "
+        f"single models: {singles}); training {train_seconds:.0f} s, "
         f"total wall time {wall:.0f} s (including the PyTorch comparison)")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))

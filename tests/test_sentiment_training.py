@@ -5,12 +5,13 @@ import minigrad as mg
 from minigrad.sentiment.datasets import load_sentiment_data
 from minigrad.sentiment.encoding import SentenceEncoder, build_vocab
 from minigrad.sentiment.model import TransformerClassifier
-from minigrad.sentiment.blas_threads import set_blas_threads
 from minigrad.sentiment.train import TrainOptions, evaluate, fit
 
+from threadpoolctl import threadpool_limits
+
 # One BLAS thread: this small model gains nothing from more, and on a busy machine more can make
-# every matmul ~10x slower (see minigrad/sentiment/blas_threads.py), which would break the time limit.
-set_blas_threads(1)
+# every matmul ~10x slower, which would break the time limit.
+threadpool_limits(1, user_api="blas")
 
 
 def test_short_training_run_beats_chance_on_held_out_sentences():

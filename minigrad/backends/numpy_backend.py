@@ -191,10 +191,19 @@ class NumpyBackend:
 
 
 def _erf(x):
-    """The error function, elementwise.  NumPy has none, so apply Python's exact ``math.erf``
-    to each element (a ufunc made with ``np.frompyfunc``): slower than a native ufunc, but
-    exact, and it keeps Numba (and its CUDA-simulator switch) out of the CPU path."""
-    return np.asarray(_erf_ufunc(x), dtype=x.dtype)  # asarray: a 0-d input gives back a plain float
+    """The error function, elementwise.  NumPy has none, so Python's exact ``math.erf`` is
+    compiled into a NumPy ufunc with ``numba.vectorize`` on first use (about a second, once).
+    Only ``numba`` itself is imported here, never ``numba.cuda``, so choosing "cuda" or
+    "cudasim" later is unaffected."""
+    global _erf_ufunc
+    if _erf_ufunc is None:
+        import numba
+
+        def erf(value):
+            return math.erf(value)
+
+        _erf_ufunc = numba.vectorize(["float32(float32)", "float64(float64)"])(erf)
+    return _erf_ufunc(x)
 
 
-_erf_ufunc = np.frompyfunc(math.erf, 1, 1)
+_erf_ufunc = None
