@@ -221,8 +221,8 @@ for shape_a, shape_b in [((4, 1), (3,)), ((2, 1, 5), (3, 1)), ((), (2, 2))]:
     assert (mg.tensor(x) * mg.tensor(y)).shape == np.broadcast_shapes(shape_a, shape_b)
 try:
     mg.tensor(np.ones((2, 3))) + mg.tensor(np.ones((2,)))
-except ValueError as error:
-    print("(2, 3) + (2,) does not broadcast:", error)
+except RuntimeError as error:  # as in PyTorch, a shape problem is a RuntimeError
+    print(error)
 
 # %%
 plt.figure(figsize=(4, 3))

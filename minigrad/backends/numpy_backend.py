@@ -45,9 +45,19 @@ class NumpyBackend:
 
     def sigmoid(self, x):
         # exp(-|x|) never overflows: for x >= 0, 1/(1+e^-x); for x < 0, e^x/(1+e^x).
-        e = np.exp(-np.abs(x))
-        y = 1 / (1 + e)  # sigmoid(|x|)
-        return np.where(x >= 0, y, e * y)  # sigmoid(-|x|) = e^-|x| / (1 + e^-|x|)
+        # Computed in place and without np.where (both measured several times slower on large arrays),
+        # on a 1-D view so that even a 0-d input gives arrays (not scalars) to write into.
+        shape, x = x.shape, x.reshape(-1)
+        e = np.abs(x)
+        np.negative(e, out=e)
+        np.exp(e, out=e)                  # e = exp(-|x|), in (0, 1]: cannot overflow
+        y = e + 1
+        np.reciprocal(y, out=y)           # y = sigmoid(|x|)
+        np.multiply(e, y, out=e)          # e = sigmoid(-|x|) = e^-|x| / (1 + e^-|x|)
+        y -= e
+        y *= x >= 0                       # y = sigmoid(|x|) - sigmoid(-|x|) where x >= 0, else 0
+        y += e                            # so y = sigmoid(|x|) for x >= 0 and sigmoid(-|x|) for x < 0
+        return y.reshape(shape)
 
     def sigmoid_backward(self, grad, y):
         return grad * y * (1 - y)
