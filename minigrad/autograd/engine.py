@@ -44,8 +44,9 @@ def sum_to_shape(backend, grad, shape):
     Each copy received its own gradient, and the chain rule adds them up, so:
     sum over the leading axes, then over the size-1 axes (keeping them).
     """
-    if grad.shape == tuple(shape):
+    if grad.shape == shape:
         return grad
+    shape = tuple(shape)
     extra = grad.ndim - len(shape)
     if extra > 0:
         grad = backend.sum(grad, axis=tuple(range(extra)))
@@ -94,9 +95,10 @@ def backward(root, gradient=None, retain_graph=False):
             for parent, parent_grad in zip(node.inputs, input_grads):
                 if parent is None or parent_grad is None or not parent.requires_grad:
                     continue
-                parent_grad = sum_to_shape(backend, parent_grad, parent.shape)
-                if parent_grad.dtype != parent.dtype:
-                    parent_grad = parent_grad.astype(parent.dtype)
+                parent_data = parent.data
+                parent_grad = sum_to_shape(backend, parent_grad, parent_data.shape)
+                if parent_grad.dtype != parent_data.dtype:
+                    parent_grad = parent_grad.astype(parent_data.dtype)
                 previous = grads.get(id(parent))
                 grads[id(parent)] = parent_grad if previous is None else previous + parent_grad
             if not retain_graph:

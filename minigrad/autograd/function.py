@@ -100,7 +100,8 @@ class Function:
         if Tensor is None:
             from minigrad.tensor import Tensor
         # one pass over the arguments: unwrap tensors, find the device, see if a gradient is needed
-        raw, device, any_requires_grad = [], None, False
+        raw, inputs, needs = [], [], []
+        device = None
         for a in args:
             if isinstance(a, Tensor):
                 if device is None:
@@ -109,18 +110,21 @@ class Function:
                     raise RuntimeError(
                         f"{cls.__name__}: expected all tensors on one device, but found {device!r} and "
                         f"{a.device!r}; move one with .to({device!r}) or .to({a.device!r}).")
-                any_requires_grad = any_requires_grad or a.requires_grad
                 raw.append(a.data)
+                inputs.append(a)
+                needs.append(a.requires_grad)
             else:
                 raw.append(a)
+                inputs.append(None)
+                needs.append(False)
         ctx = Context(_backends.get(device) or get_backend(device))
-        requires_grad = any_requires_grad and grad_mode._enabled
+        requires_grad = grad_mode._enabled and True in needs
         if requires_grad:
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+            ctx.needs_input_grad = tuple(needs)
         out = cls.forward(ctx, *raw, **kwargs)
         result = Tensor(out, device=device, requires_grad=requires_grad, _check=False)
         if requires_grad:
-            inputs = tuple(a if isinstance(a, Tensor) else None for a in args)
+            inputs = tuple(inputs)
             result._node = Node(cls, ctx, inputs)
             if ctx._saved:
                 ctx._saved_versions = _owners_of(ctx._saved, inputs, result, cls.__name__)

@@ -101,21 +101,29 @@ class NumpyBackend:
 
     # ------------------------------------------------------------------ losses (fused forward + backward)
     def cross_entropy(self, logits, target, ignore_index=-100, label_smoothing=0.0):
-        """Per-row loss and d(row loss)/d(logits) for (N, C) logits and (N,) class indices."""
+        """Per-row loss and d(row loss)/d(logits) for (N, C) logits and (N,) class indices.
+
+        One pass of exp serves both: with s = x - max(x), e = exp(s), S = sum(e):
+        log p = s - log S  and  softmax = e / S."""
         n, c = logits.shape
-        logp = self.log_softmax(logits)
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        e = np.exp(shifted)
+        total = e.sum(axis=1, keepdims=True)
+        log_total = np.log(total[:, 0])
         keep = target != ignore_index
+        every_row_counts = keep.all()
+        safe_target = target if every_row_counts else np.where(keep, target, 0)
         rows = np.arange(n)
-        safe_target = target if keep.all() else np.where(keep, target, 0)
-        eps = label_smoothing
-        loss = -logp[rows, safe_target]
-        grad = np.exp(logp)  # softmax
+        loss = log_total - shifted[rows, safe_target]          # -log p[t]
+        grad = np.divide(e, total, out=e)                       # softmax
         grad[rows, safe_target] -= 1
+        eps = label_smoothing
         if eps:
-            loss = (1 - eps) * loss - (eps / c) * logp.sum(axis=1)
+            mean_log_p = shifted.sum(axis=1) / c - log_total    # (1/C) sum_j log p_j
+            loss = (1 - eps) * loss - eps * mean_log_p
             grad[rows, safe_target] += eps
             grad -= eps / c
-        if not keep.all():
+        if not every_row_counts:
             loss = loss * keep
             grad *= keep[:, None]
         return loss, grad
