@@ -24,6 +24,8 @@ back to each input's shape (``sum_to_shape``) — the one place broadcasting mee
 """
 import weakref
 
+import numpy as np
+
 from minigrad.autograd import grad_mode
 from minigrad.backends import _backends, get_backend
 
@@ -122,6 +124,8 @@ class Function:
         if requires_grad:
             ctx.needs_input_grad = tuple(needs)
         out = cls.forward(ctx, *raw, **kwargs)
+        if isinstance(out, np.generic):  # NumPy answers 0-d arithmetic with a scalar: keep an array
+            out = np.asarray(out)
         result = Tensor(out, device=device, requires_grad=requires_grad, _check=False)
         if requires_grad:
             inputs = tuple(inputs)
