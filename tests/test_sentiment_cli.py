@@ -147,3 +147,10 @@ def test_train_and_evaluate_on_a_labelled_file(tmp_path, capsys):
     assert sorted(config["label_names"]) == ["neg", "pos"]
     assert cli.main(["evaluate", str(out), "--data", str(data)]) == 0
     assert "60 sentences" in capsys.readouterr().out
+
+
+def test_missing_data_file_names_the_path(tmp_path, capsys):
+    missing = tmp_path / "reviews.tsv"
+    assert cli.main(["train", "--data", str(missing), "--out", str(tmp_path / "run"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert f"{missing} does not exist" in err and "Traceback" not in err

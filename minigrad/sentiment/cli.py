@@ -8,6 +8,7 @@
     python -m minigrad.sentiment explain runs/sentiment "the plot was dull but the acting was superb"
     python -m minigrad.sentiment pretrain --data sst2 --out runs/mlm
     python -m minigrad.sentiment train --data sst2 --init runs/mlm --out runs/sst2-ft
+    python -m minigrad.sentiment train --tokenizer bpe --out runs/bpe   # sub-word pieces instead of words
 
 Problems the user can fix (missing data, a broken run folder, no GPU) are printed as one
 ``error: ...`` line with the fix, and the exit status is 2; no traceback.
@@ -48,6 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--sst2-dir", default=None, help="folder with SST-2 train.tsv/dev.tsv "
                                                          "(default ../shared/data/sst2)")
 
+    def tokenizer_options(p, what):
+        p.add_argument("--tokenizer", choices=("word", "bpe"), default=None,
+                       help=f"word: one id per word, unseen words become <unk> (default); bpe: byte-pair-encoding "
+                            f"sub-word pieces learned from the {what} only, so unseen words still get pieces")
+        p.add_argument("--bpe-vocab-size", type=int, default=4000,
+                       help="with --tokenizer bpe: the number of pieces to learn, specials included (default 4000)")
+
     def device_option(p):
         p.add_argument("--device", default="cpu", choices=("cpu", "cuda", "cudasim"))
         p.add_argument("--threads", type=int, default=1,
@@ -71,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "and saved (0: off; default 0.998 on sst2, off otherwise)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", default="runs/sentiment", help="run folder to write (default runs/sentiment)")
-    train.add_argument("--init", default=None, help="start from a pretrain (or train) run folder")
+    train.add_argument("--init", default=None, help="start from a pretrain (or train) run folder (its tokenizer "
+                                                    "is reused: --tokenizer, if given, must match it)")
+    tokenizer_options(train, "training sentences")
     train.add_argument("--max-train", type=int, default=None, help="use at most N training sentences")
     train.add_argument("--no-progress", action="store_true")
 
@@ -85,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("sentences", nargs="*")
     device_option(predict)
 
-    explain = commands.add_parser("explain", help="attention heatmaps and word saliency for one sentence")
+    explain = commands.add_parser("explain", help="attention heatmaps and per-token saliency for one sentence "
+                                                  "(words, or sub-word pieces for a bpe run)")
     explain.add_argument("run_dir")
     explain.add_argument("sentence")
     explain.add_argument("--out", default=None, help="folder for the PNGs (default: RUN_DIR/explain)")
@@ -105,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     pretrain.add_argument("--heads", type=int, default=4)
     pretrain.add_argument("--d-ff", type=int, default=None)
     pretrain.add_argument("--dropout", type=float, default=0.1)
-    pretrain.add_argument("--min-freq", type=int, default=2)
+    pretrain.add_argument("--min-freq", type=int, default=2, help="word tokenizer: keep words seen this often")
+    tokenizer_options(pretrain, "pre-training sentences")
     pretrain.add_argument("--max-train", type=int, default=None, help="use at most N sentences")
     pretrain.add_argument("--seed", type=int, default=0)
     pretrain.add_argument("--no-progress", action="store_true")
@@ -139,6 +151,17 @@ def _pick(value, default):
     return default if value is None else value
 
 
+def _build_tokenizer(args, texts, min_freq: int):
+    """The word Vocab or BPETokenizer asked for by ``--tokenizer`` (default word), learned from ``texts``."""
+    from .encoding import build_tokenizer
+
+    try:
+        return build_tokenizer(_pick(args.tokenizer, "word"), texts, min_freq=min_freq,
+                               bpe_vocab_size=args.bpe_vocab_size)
+    except ValueError as error:  # e.g. a --bpe-vocab-size too small for the alphabet
+        raise CliError(f"--bpe-vocab-size {args.bpe_vocab_size}: {error}") from None
+
+
 # ------------------------------------------------------------------ commands
 def cmd_train(args, out=print) -> dict:
     import minigrad as mg
@@ -146,7 +169,7 @@ def cmd_train(args, out=print) -> dict:
 
     from . import run_folder
     from .datasets import load_sentiment_data
-    from .encoding import SentenceEncoder, build_vocab
+    from .encoding import SentenceEncoder
     from .metrics import format_metrics
     from .model import TransformerClassifier
     from .train import TrainOptions, evaluate, fit, plot_curves
@@ -170,10 +193,14 @@ def cmd_train(args, out=print) -> dict:
         model = TransformerClassifier(**settings)
         model.load_state_dict(state, strict=False)
         vocab = encoder.vocab
-        out(f"initialised from {args.init} ({init_config['kind']} run, vocabulary {len(vocab)} words; "
-            "its model sizes override --d-model/--layers/--heads/--d-ff)")
+        if args.tokenizer not in (None, encoder.kind):
+            raise CliError(f"--tokenizer {args.tokenizer} differs from the {encoder.kind} tokenizer of --init "
+                           f"{args.init}; drop --tokenizer (the initial run's tokenizer is reused) or pretrain "
+                           f"again with --tokenizer {args.tokenizer}")
+        out(f"initialised from {args.init} ({init_config['kind']} run, {encoder.kind} tokenizer of {len(vocab)} "
+            "tokens; its model sizes override --d-model/--layers/--heads/--d-ff)")
     else:
-        vocab = build_vocab(data.train.texts, min_freq=defaults["min_freq"])
+        vocab = _build_tokenizer(args, data.train.texts, min_freq=defaults["min_freq"])
         encoder = SentenceEncoder(vocab, MAX_LEN)
         model = TransformerClassifier(len(vocab), d_model=d_model, n_heads=args.heads, n_layers=args.layers,
                                       d_ff=args.d_ff or 2 * d_model, max_len=MAX_LEN, dropout=dropout,
@@ -189,8 +216,12 @@ def cmd_train(args, out=print) -> dict:
         raise CliError(f"--epochs must be at least 1, got {options.epochs}")
     n_params = sum(p.numel() for p in model.parameters())
     out(f"data {data.name}: {len(data.train)} train / {len(data.val)} validation / {len(data.test)} "
-        f"{data.test_name} sentences; vocabulary {len(vocab)}; model {n_params:,} parameters on {device}")
-    training = dict(options.__dict__, data=args.data, init=args.init, min_freq=defaults["min_freq"])
+        f"{data.test_name} sentences; {encoder.kind} vocabulary {len(vocab)}; model {n_params:,} parameters "
+        f"on {device}")
+    training = dict(options.__dict__, data=args.data, init=args.init, min_freq=defaults["min_freq"],
+                    tokenizer=encoder.kind)
+    if encoder.kind == "bpe" and not args.init:
+        training["bpe_vocab_size"] = args.bpe_vocab_size
     save_kwargs = dict(vocab=vocab, kind="classifier", training=training, label_names=data.label_names)
     history = fit(model, encoder, data.train, data.val, options, run_dir=args.out, save_kwargs=save_kwargs, log=out)
     test = evaluate(model, encoder, data.test, device, num_classes)
@@ -280,7 +311,7 @@ def cmd_pretrain(args, out=print) -> dict:
 
     from . import run_folder
     from .datasets import load_pretraining_texts
-    from .encoding import SentenceEncoder, build_vocab
+    from .encoding import SentenceEncoder
     from .model import TransformerClassifier
     from .pretrain import pretrain
     from .train import plot_curves
@@ -292,18 +323,21 @@ def cmd_pretrain(args, out=print) -> dict:
         texts = texts[: args.max_train]
     if not texts:
         raise CliError(f"pretrain --data {args.data}: no sentences found")
-    vocab = build_vocab(texts, min_freq=args.min_freq)
+    vocab = _build_tokenizer(args, texts, min_freq=args.min_freq)
     encoder = SentenceEncoder(vocab, MAX_LEN)
     model = TransformerClassifier(len(vocab), d_model=args.d_model, n_heads=args.heads, n_layers=args.layers,
                                   d_ff=args.d_ff or 2 * args.d_model, max_len=MAX_LEN, dropout=args.dropout,
                                   pad_id=vocab.pad_id)
-    out(f"pretraining on {len(texts)} sentences from {args.data}; vocabulary {len(vocab)}")
+    out(f"pretraining on {len(texts)} sentences from {args.data}; {encoder.kind} vocabulary {len(vocab)}")
     began = time.perf_counter()
     history = pretrain(model, encoder, texts, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                        seed=args.seed, device=device, progress=not args.no_progress, log=out)
     history["wall_seconds"] = time.perf_counter() - began
     training = dict(data=args.data, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                    min_freq=args.min_freq, seed=args.seed, objective="masked-token prediction (15%, 80/10/10)")
+                    min_freq=args.min_freq, seed=args.seed, objective="masked-token prediction (15%, 80/10/10)",
+                    tokenizer=encoder.kind)
+    if encoder.kind == "bpe":
+        training["bpe_vocab_size"] = args.bpe_vocab_size
     run_folder.save_run(args.out, model, vocab, kind="pretrain", training=training,
                         label_names=["negative", "positive"], metrics={"history": history})
     plot_curves(history, Path(args.out) / run_folder.CURVES_FILE)

@@ -104,7 +104,7 @@ def load_sentiment_data(data="embedded", sst2_dir=None, max_train=None, seed=0, 
     path = Path(data)
     if not path.exists():
         raise DataSourceError(f"--data {data}: expected 'embedded', 'sst2' or the path of a labelled "
-                              ".tsv/.csv file or a folder with one CLASS.txt file per class; {path} does not exist")
+                              f".tsv/.csv file or a folder with one CLASS.txt file per class; {path} does not exist")
     texts, labels, names = load_folder_per_class(path) if path.is_dir() else load_labelled_file(path)
     if len(texts) < 10:
         raise DataSourceError(f"--data {data}: only {len(texts)} examples; need at least 10 to split off "

@@ -2,15 +2,17 @@
 
     RUN_DIR/
       config.json    what was built and how it was trained (model sizes, training options, label names,
-                     the size and SHA-256 of the vocabulary it was trained with)
-      vocab.json     the word vocabulary (minigrad.text.Vocab.save)
+                     which tokenizer ("word" or "bpe"), and the size and SHA-256 of that tokenizer)
+      vocab.json     the word vocabulary (minigrad.text.Vocab.save)            -- word runs
+      tokenizer.json the byte-pair-encoding tokenizer (BPETokenizer.save)      -- bpe runs
       weights.mg     the model's state dict (mg.save: NumPy arrays + a JSON header)
       metrics.json   per-epoch training and validation numbers, and the final test numbers
       curves.png     loss and accuracy curves
 
 ``load_run`` rebuilds the model from ``config.json`` and checks that the three files belong
-together: a ``vocab.json`` or ``weights.mg`` from another run raises ``RunFolderError`` naming
-the file and the mismatch, instead of silently predicting nonsense.
+together: a ``vocab.json``/``tokenizer.json`` or ``weights.mg`` from another run raises
+``RunFolderError`` naming the file and the mismatch, instead of silently predicting nonsense.
+A config without a "tokenizer" entry (written before BPE existed) is a word run.
 """
 from __future__ import annotations
 
@@ -20,27 +22,35 @@ from pathlib import Path
 
 import minigrad as mg
 from minigrad.text import Vocab
+from minigrad.text.bpe import BPETokenizer
 
-from .encoding import SentenceEncoder
+from .encoding import SentenceEncoder, tokenizer_kind
 from .model import TransformerClassifier
 
 RUN_FORMAT = "minigrad-sentiment-run"
 RUN_VERSION = 1
-CONFIG_FILE, VOCAB_FILE, WEIGHTS_FILE, METRICS_FILE, CURVES_FILE = (
-    "config.json", "vocab.json", "weights.mg", "metrics.json", "curves.png")
+CONFIG_FILE, VOCAB_FILE, TOKENIZER_FILE, WEIGHTS_FILE, METRICS_FILE, CURVES_FILE = (
+    "config.json", "vocab.json", "tokenizer.json", "weights.mg", "metrics.json", "curves.png")
+# Which file holds the tokenizer, and how to read it, for each value of config["tokenizer"].
+TOKENIZER_FILES = {"word": (VOCAB_FILE, Vocab.load), "bpe": (TOKENIZER_FILE, BPETokenizer.load)}
 
 
 class RunFolderError(ValueError):
     """A run folder that is missing files or whose files do not belong together."""
 
 
-def vocab_fingerprint(vocab: Vocab) -> str:
-    return hashlib.sha256(json.dumps(vocab.tokens(), ensure_ascii=False).encode("utf-8")).hexdigest()
+def vocab_fingerprint(vocab: Vocab | BPETokenizer) -> str:
+    """SHA-256 of what fixes the ids: a Vocab's token list, or a BPETokenizer's pieces and ordered merges."""
+    if isinstance(vocab, BPETokenizer):
+        content = {"pieces": vocab.pieces, "merges": [list(pair) for pair in vocab.merges]}
+    else:
+        content = vocab.tokens()
+    return hashlib.sha256(json.dumps(content, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
-def save_run(run_dir, model: TransformerClassifier, vocab: Vocab, *, kind: str, training: dict,
+def save_run(run_dir, model: TransformerClassifier, vocab: Vocab | BPETokenizer, *, kind: str, training: dict,
              label_names, metrics: dict | None = None) -> Path:
-    """Write config, vocabulary and weights (and metrics if given) into ``run_dir``."""
+    """Write config, tokenizer (vocab.json or tokenizer.json) and weights (and metrics if given) into ``run_dir``."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     config = {
@@ -48,10 +58,12 @@ def save_run(run_dir, model: TransformerClassifier, vocab: Vocab, *, kind: str, 
         "model": dict(model.config),
         "training": training,
         "label_names": list(label_names),
+        "tokenizer": tokenizer_kind(vocab),
         "vocab": {"size": len(vocab), "sha256": vocab_fingerprint(vocab)},
     }
     (run_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2), encoding="utf-8")
-    vocab.save(run_dir / VOCAB_FILE)
+    file_name, _ = TOKENIZER_FILES[tokenizer_kind(vocab)]
+    vocab.save(run_dir / file_name)
     save_weights(run_dir, model)
     if metrics is not None:
         save_metrics(run_dir, metrics)
@@ -89,21 +101,37 @@ def read_config(run_dir) -> dict:
     return config
 
 
+def load_tokenizer(run_dir, config: dict) -> Vocab | BPETokenizer:
+    """The run's word Vocab (vocab.json) or BPETokenizer (tokenizer.json), checked against config.json."""
+    run_dir = Path(run_dir)
+    kind = config.get("tokenizer", "word")
+    if kind not in TOKENIZER_FILES:
+        raise RunFolderError(f"{run_dir / CONFIG_FILE}: unknown \"tokenizer\": {kind!r} (expected \"word\" or \"bpe\")")
+    file_name, load = TOKENIZER_FILES[kind]
+    path = run_dir / file_name
+    if not path.is_file():
+        raise RunFolderError(f"{path} is missing; the model ({kind} tokenizer) cannot read text without it")
+    try:
+        vocab = load(path)
+    except ValueError as error:
+        raise RunFolderError(f"{path} cannot be read as the run's {kind} tokenizer: {error}") from None
+    unit = "pieces" if kind == "bpe" else "tokens"
+    expected = config["vocab"]
+    if len(vocab) != expected["size"] or vocab_fingerprint(vocab) != expected["sha256"]:
+        raise RunFolderError(
+            f"{path} does not belong to this run: it has {len(vocab)} {unit} (sha256 "
+            f"{vocab_fingerprint(vocab)[:12]}...), but {run_dir / CONFIG_FILE} says the model was trained with "
+            f"{expected['size']} {unit} (sha256 {expected['sha256'][:12]}...). Put back the {file_name} written "
+            "with these weights, or train again.")
+    return vocab
+
+
 def load_run(run_dir, device: str = "cpu"):
     """``(model in eval mode, SentenceEncoder, config)`` from a run folder, after checking it."""
     run_dir = Path(run_dir)
     config = read_config(run_dir)
-    vocab_path = run_dir / VOCAB_FILE
-    if not vocab_path.is_file():
-        raise RunFolderError(f"{vocab_path} is missing; the model cannot read text without its vocabulary")
-    vocab = Vocab.load(vocab_path)
-    expected = config["vocab"]
-    if len(vocab) != expected["size"] or vocab_fingerprint(vocab) != expected["sha256"]:
-        raise RunFolderError(
-            f"{vocab_path} does not belong to this run: it has {len(vocab)} tokens (sha256 "
-            f"{vocab_fingerprint(vocab)[:12]}...), but {run_dir / CONFIG_FILE} says the model was trained with "
-            f"{expected['size']} tokens (sha256 {expected['sha256'][:12]}...). Put back the vocab.json written "
-            "with these weights, or train again.")
+    vocab = load_tokenizer(run_dir, config)
+    vocab_path = run_dir / TOKENIZER_FILES[tokenizer_kind(vocab)][0]
     model_config = config["model"]
     if model_config.get("vocab_size") != len(vocab):
         raise RunFolderError(f"{run_dir / CONFIG_FILE}: model vocab_size {model_config.get('vocab_size')} "
