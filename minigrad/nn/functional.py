@@ -3,8 +3,6 @@
 Each function checks its arguments, then calls one op (``minigrad/ops``) whose docstring
 derives the forward formula and its gradient.
 """
-import math
-
 import numpy as np
 
 from minigrad import dtypes
@@ -45,10 +43,6 @@ def log_softmax(x, dim=-1):
     return softmax_op.LogSoftmax.apply(x, dim)
 
 
-#: the score given to a masked position: exp(-1e30 - max) is exactly 0, yet a row that is masked
-#: everywhere stays finite (uniform weights) instead of becoming NaN as -inf would.
-MASKED_SCORE = -1e30
-
 # ---------------------------------------------------------------------- layers
 def linear(x, weight, bias=None):
     """y = x W^T + b."""
@@ -84,23 +78,6 @@ def embedding(indices, weight, padding_idx=None):
     if padding_idx is not None and padding_idx < 0:
         padding_idx += weight.shape[0]  # as in PyTorch: -1 is the last row
     return embedding_op.Embedding.apply(indices, weight, padding_idx)
-
-
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, training=True):
-    """softmax(Q K^T / sqrt(d) + mask) V, returning (output, attention weights).
-
-    ``attn_mask`` is boolean (True = may *not* attend) or additive (added to the scores).
-    """
-    d = query.shape[-1]
-    scores = (query @ key.transpose(-2, -1)) * (1.0 / math.sqrt(d))
-    if attn_mask is not None:
-        if attn_mask.dtype == dtypes.bool_:
-            scores = scores.masked_fill(attn_mask, MASKED_SCORE)
-        else:
-            scores = scores + attn_mask
-    weights = softmax(scores, dim=-1)
-    weights_used = dropout(weights, dropout_p, training) if dropout_p > 0 else weights
-    return weights_used @ value, weights
 
 
 # ---------------------------------------------------------------------- losses
