@@ -7,7 +7,8 @@ from minigrad.sentiment.encoding import SentenceEncoder, build_vocab
 from minigrad.sentiment.metrics import classification_metrics
 from minigrad.sentiment.model import TransformerClassifier
 from minigrad.sentiment.pretrain import IGNORE, mask_tokens
-from minigrad.sentiment.train import clip_grad_norm_, predict_proba
+from minigrad.nn.utils import clip_grad_norm_
+from minigrad.sentiment.train import predict_proba
 
 TEXTS = ["the film was not good", "a joy", "the plot was dull but the acting was superb", "bad"]
 

@@ -4,9 +4,10 @@
 * layers: ``Linear``, ``Embedding``, ``LayerNorm``, ``Dropout``, activations,
   ``Sequential`` / ``ModuleList``, ``MultiheadAttention``, ``TransformerEncoderLayer`` / ``TransformerEncoder``;
 * ``nn.functional`` (as ``F``): the same computations as plain functions;
-* ``nn.init``: weight initialisation.
+* ``nn.init``: weight initialisation;
+* ``nn.utils``: ``clip_grad_norm_``.
 """
-from minigrad.nn import functional, init
+from minigrad.nn import functional, init, utils
 from minigrad.nn.layers import (
     GELU,
     Dropout,
@@ -29,7 +30,7 @@ from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
 
 __all__ = [
-    "functional", "init", "Module", "Parameter", "Linear", "Identity", "Embedding", "LayerNorm", "Dropout",
+    "functional", "init", "utils", "Module", "Parameter", "Linear", "Identity", "Embedding", "LayerNorm", "Dropout",
     "ReLU", "Sigmoid", "Tanh", "GELU", "Softmax", "LogSoftmax", "Sequential", "ModuleList",
     "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
 ]

@@ -73,7 +73,9 @@ def pretrain(model, encoder, texts, *, epochs=2, batch_size=64, lr=2e-3, weight_
     """Masked-token pre-training of ``model`` on ``texts``; returns a history for metrics.json."""
     from tqdm.auto import tqdm
 
-    from .train import batches, clip_grad_norm_
+    from minigrad.nn.utils import clip_grad_norm_
+
+    from .train import batches
 
     model.to(device)
     rng = np.random.default_rng(seed)

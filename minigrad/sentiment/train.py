@@ -21,10 +21,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 import minigrad as mg
-from minigrad.backends import get_backend
 from minigrad.data import BucketBatchSampler
 from minigrad.nn import functional as F
 from minigrad.optim import AdamW
+from minigrad.nn.utils import clip_grad_norm_
 from minigrad.optim.lr_scheduler import warmup_cosine
 
 from . import run_folder
@@ -45,21 +45,6 @@ class TrainOptions:
     seed: int = 0
     device: str = "cpu"
     progress: bool = True
-
-
-def clip_grad_norm_(parameters, max_norm: float) -> float:
-    """Scale all gradients by ``min(1, max_norm / ||g||)`` where ``||g||`` is the norm of all of them
-    together; returns ``||g||`` before clipping (as ``torch.nn.utils.clip_grad_norm_``)."""
-    grads = [p.grad for p in parameters if p.grad is not None]
-    if not grads:
-        return 0.0
-    xp = get_backend(grads[0].device).xp
-    total = math.sqrt(sum(float(xp.sum(g.data.astype(np.float64) ** 2)) for g in grads))
-    scale = max_norm / (total + 1e-6)
-    if scale < 1.0:
-        for g in grads:
-            g.data = g.data * g.data.dtype.type(scale)
-    return total
 
 
 class WeightAverage:
