@@ -26,7 +26,7 @@ def sizes(ctx):
         return dict(matmul=[8], rows=(4, 16), blocks=[32], repeats=1, warmup=0)
     if ctx.quick:
         return dict(matmul=[128, 256], rows=(1024, 512), blocks=[64, 256], repeats=3, warmup=1)
-    return dict(matmul=[256, 512, 1024, 2048, 4096], rows=(16384, 1024), blocks=[32, 64, 128, 256, 512, 1024],
+    return dict(matmul=[256, 512, 1024, 2048, 4096], rows=(8192, 4096), blocks=[32, 64, 128, 256, 512, 1024],
                 repeats=7, warmup=2)
 
 
