@@ -30,3 +30,12 @@ import pytest  # noqa: E402
 def gpu_device():
     """"cuda" where a GPU is present, else "cudasim": the GPU tests always run somewhere."""
     return GPU_TEST_DEVICE
+
+
+# In CI (CI=true) hypothesis draws the same examples every run, so a submission's result never
+# depends on luck; locally it keeps exploring new ones.
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
