@@ -72,16 +72,9 @@ def test_an_unseen_word_gets_pieces_not_only_unk(bpe_run):
 
 
 def test_save_load_predict_round_trip(bpe_run):
-    model, encoder, config = load_run(bpe_run)
-    sentences = ["the film was not good", "a joy", "", "zzzz qqqq"]
-    expected = cli.cmd_predict(cli.build_parser().parse_args(["predict", str(bpe_run)] + sentences),
-                               out=lambda s: None)
-    ids, mask = encoder.batch(encoder.encode_all(sentences))
-    with mg.no_grad():
-        probabilities = mg.softmax(model(mg.tensor(ids), mg.tensor(mask)).double(), dim=-1).numpy()
-    for (label, probability), row in zip(expected, probabilities):
-        assert label == config["label_names"][int(row.argmax())]
-        assert probability == pytest.approx(row.max(), abs=1e-6)
+    from test_sentiment_cli import check_predict_matches_loaded_model
+
+    model, encoder, config = check_predict_matches_loaded_model(bpe_run)
     # Loading twice gives the same tokenizer and the same weights.
     model2, encoder2, _ = load_run(bpe_run)
     assert encoder2.vocab.pieces == encoder.vocab.pieces and encoder2.vocab.merges == encoder.vocab.merges

@@ -34,16 +34,23 @@ def test_train_writes_a_complete_run_folder(tiny_run):
     assert config["model"]["d_model"] == 16 and config["kind"] == "classifier"
 
 
-def test_save_load_predict_round_trip(tiny_run):
-    model, encoder, config = load_run(tiny_run)
+def check_predict_matches_loaded_model(run_dir):
+    """`predict` on a run folder gives the label and probability of the model loaded from it
+    (also for an empty and an all-unknown sentence); returns what load_run gave."""
+    model, encoder, config = load_run(run_dir)
     sentences = ["the film was not good", "a joy", "", "zzzz qqqq"]
-    expected = cli.cmd_predict(cli.build_parser().parse_args(["predict", str(tiny_run)] + sentences), out=lambda s: None)
+    expected = cli.cmd_predict(cli.build_parser().parse_args(["predict", str(run_dir)] + sentences), out=lambda s: None)
     ids, mask = encoder.batch(encoder.encode_all(sentences))
     with mg.no_grad():
         probabilities = mg.softmax(model(mg.tensor(ids), mg.tensor(mask)).double(), dim=-1).numpy()
     for (label, probability), row in zip(expected, probabilities):
         assert label == config["label_names"][int(row.argmax())]
         assert probability == pytest.approx(row.max(), abs=1e-6)
+    return model, encoder, config
+
+
+def test_save_load_predict_round_trip(tiny_run):
+    model, encoder, config = check_predict_matches_loaded_model(tiny_run)
 
 
 def test_predict_reads_stdin_and_handles_empty_lines(tiny_run, capsys):
