@@ -1,31 +1,67 @@
-"""Making tensors: ``mg.tensor`` and the factories (zeros, ones, randn, ...)."""
+"""Making tensors: ``mg.tensor`` and the factories (zeros, ones, randn, ...), with PyTorch's arguments."""
 import numpy as np
 
 from minigrad import dtypes
 from minigrad.backends import check_device, get_backend
-from minigrad.random import generator
+from minigrad.random import generator_of
 from minigrad.tensor import Tensor
 
 
-def tensor(data, dtype=None, device="cpu", requires_grad=False):
+def tensor(data, dtype=None, device=None, requires_grad=False):
     """Make a tensor from a number, a (nested) list, a NumPy array or another tensor (copied).
 
-    The dtype is inferred as in PyTorch: Python floats -> float32, ints -> int64, bools -> bool;
-    a NumPy array keeps its dtype (float64 stays float64).
+    The dtype is inferred as in PyTorch: Python floats -> the default float dtype (float32),
+    ints -> int64, bools -> bool; a NumPy array keeps its dtype (float64 stays float64).
     """
     device = check_device(device)
-    if isinstance(data, Tensor):
-        host = data.numpy()
-        from_python = False
-    elif hasattr(data, "__cuda_array_interface__") and hasattr(data, "get"):
-        host = data.get()  # a CuPy array
-        from_python = False
-    else:
-        from_python = not isinstance(data, np.ndarray) and not isinstance(data, np.generic)
-        host = np.asarray(data)
+    host, from_python = _host_array(data)
     dtype = dtypes.as_dtype(dtype) if dtype is not None else dtypes.infer_dtype(host, from_python)
     array = get_backend(device).asarray(np.array(host, dtype=dtype, copy=True))
-    return Tensor(array, device=device, requires_grad=requires_grad)
+    result = Tensor._wrap(array, device, False)
+    return result.requires_grad_() if requires_grad else result
+
+
+def _host_array(data):
+    """(NumPy array, whether it came from Python numbers) for anything ``mg.tensor`` accepts."""
+    if isinstance(data, Tensor):
+        return data.numpy(), False
+    if hasattr(data, "__cuda_array_interface__") and hasattr(data, "get"):
+        return data.get(), False  # a CuPy array
+    if isinstance(data, (np.ndarray, np.generic)):
+        return np.asarray(data), False
+    if isinstance(data, (list, tuple)) and _holds_tensors(data):
+        data = _to_python(data)
+    return np.asarray(data), True
+
+
+def _holds_tensors(data):
+    return any(isinstance(x, Tensor) or isinstance(x, (list, tuple)) and _holds_tensors(x) for x in data)
+
+
+def _to_python(data):
+    if isinstance(data, Tensor):
+        return data.tolist()
+    if isinstance(data, (list, tuple)):
+        return [_to_python(x) for x in data]
+    return data
+
+
+def as_tensor(data, dtype=None, device=None):
+    """``data`` as a tensor, sharing memory with a NumPy array or tensor when dtype and device allow."""
+    device = check_device(device)
+    if isinstance(data, Tensor):
+        return data.to(device, dtypes.as_dtype(dtype))
+    if isinstance(data, np.ndarray) and device == "cpu" and (dtype is None or dtypes.as_dtype(dtype) == data.dtype):
+        return from_numpy(data)
+    return tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(array):
+    """A tensor sharing memory with the NumPy array ``array`` (changes show in both)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
+    dtypes.infer_dtype(array, from_python=False)  # refuses dtypes minigrad cannot hold
+    return Tensor._wrap(array, check_device("cpu"), False)
 
 
 def _shape(size):
@@ -34,32 +70,42 @@ def _shape(size):
     return tuple(int(n) for n in size)
 
 
-def _filled(size, value, dtype, device, requires_grad):
+def _filled(shape, value, dtype, device, requires_grad):
     device = check_device(device)
-    dtype = dtypes.as_dtype(dtype) or dtypes.DEFAULT_FLOAT
-    array = get_backend(device).xp.full(_shape(size), value, dtype=dtype)
-    return Tensor(array, device=device, requires_grad=requires_grad)
+    dtype = dtypes.as_dtype(dtype) or dtypes.get_default_dtype()
+    array = get_backend(device).xp.full(shape, value, dtype=dtype)
+    result = Tensor._wrap(array, device, False)
+    return result.requires_grad_() if requires_grad else result
 
 
-def zeros(*size, dtype=None, device="cpu", requires_grad=False):
-    return _filled(size, 0, dtype, device, requires_grad)
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    return _filled(_shape(size), 0, dtype, device, requires_grad)
 
 
-def ones(*size, dtype=None, device="cpu", requires_grad=False):
-    return _filled(size, 1, dtype, device, requires_grad)
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    return _filled(_shape(size), 1, dtype, device, requires_grad)
 
 
-def empty(*size, dtype=None, device="cpu", requires_grad=False):
+def empty(*size, dtype=None, device=None, requires_grad=False):
     """Like PyTorch's ``empty`` but filled with zeros, so results never depend on leftovers."""
-    return _filled(size, 0, dtype, device, requires_grad)
+    return _filled(_shape(size), 0, dtype, device, requires_grad)
 
 
-def full(size, fill_value, dtype=None, device="cpu", requires_grad=False):
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
     if dtype is None and isinstance(fill_value, bool):
         dtype = dtypes.bool_
     elif dtype is None and isinstance(fill_value, int):
         dtype = dtypes.int64
-    return _filled((size,) if isinstance(size, int) else tuple(size), fill_value, dtype, device, requires_grad)
+    return _filled(_shape((size,)), fill_value, dtype, device, requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    """The identity matrix (n x m, ones on the diagonal)."""
+    dtype = dtypes.as_dtype(dtype) or dtypes.get_default_dtype()
+    result = tensor(np.eye(n, n if m is None else m, dtype=dtype), device=device)
+    return result.requires_grad_() if requires_grad else result
 
 
 def _like(t, dtype, device):
@@ -67,11 +113,13 @@ def _like(t, dtype, device):
 
 
 def zeros_like(t, dtype=None, device=None, requires_grad=False):
-    return zeros(t.shape, dtype=_like(t, dtype, device)[0], device=_like(t, dtype, device)[1], requires_grad=requires_grad)
+    dt, dev = _like(t, dtype, device)
+    return zeros(t.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
 def ones_like(t, dtype=None, device=None, requires_grad=False):
-    return ones(t.shape, dtype=_like(t, dtype, device)[0], device=_like(t, dtype, device)[1], requires_grad=requires_grad)
+    dt, dev = _like(t, dtype, device)
+    return ones(t.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
 def empty_like(t, dtype=None, device=None, requires_grad=False):
@@ -83,43 +131,52 @@ def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
     return full(t.shape, fill_value, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, device="cpu", requires_grad=False):
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
     if end is None:
         start, end = 0, start
     if dtype is None:
         all_ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
-        dtype = dtypes.int64 if all_ints else dtypes.DEFAULT_FLOAT
+        dtype = dtypes.int64 if all_ints else dtypes.get_default_dtype()
     return tensor(np.arange(start, end, step), dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def linspace(start, end, steps, dtype=None, device="cpu", requires_grad=False):
-    return tensor(np.linspace(start, end, steps), dtype=dtype or dtypes.DEFAULT_FLOAT, device=device,
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    return tensor(np.linspace(start, end, steps), dtype=dtype or dtypes.get_default_dtype(), device=device,
                   requires_grad=requires_grad)
 
 
 def _random(values, dtype, device, requires_grad):
-    dtype = dtypes.as_dtype(dtype) or dtypes.DEFAULT_FLOAT
+    dtype = dtypes.as_dtype(dtype) or dtypes.get_default_dtype()
     return tensor(values.astype(dtype), dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def randn(*size, dtype=None, device="cpu", requires_grad=False):
+def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
     """Standard normal samples from minigrad's global generator (see ``mg.manual_seed``)."""
-    return _random(generator().standard_normal(_shape(size)), dtype, device, requires_grad)
+    return _random(generator_of(generator).standard_normal(_shape(size)), dtype, device, requires_grad)
 
 
-def rand(*size, dtype=None, device="cpu", requires_grad=False):
+def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
     """Uniform samples in [0, 1) from minigrad's global generator."""
-    return _random(generator().random(_shape(size)), dtype, device, requires_grad)
+    return _random(generator_of(generator).random(_shape(size)), dtype, device, requires_grad)
 
 
-def randint(low, high=None, size=(), dtype=None, device="cpu"):
-    if high is None:
-        low, high = 0, low
-    return tensor(generator().integers(low, high, size=size), dtype=dtype or dtypes.int64, device=device)
+def randint(*args, size=None, dtype=None, device=None, generator=None, **kwargs):
+    """Integers drawn uniformly from [low, high), parsed as PyTorch does:
+    ``randint(high, size)``, ``randint(low, high, size)``, or with ``size=`` as a keyword."""
+    args = list(args)
+    if size is None and args and isinstance(args[-1], (tuple, list)):
+        size = args.pop()
+    low, high = (0, args[0]) if len(args) == 1 else (args[0], args[1]) if len(args) == 2 else (None, None)
+    low, high = kwargs.get("low", low), kwargs.get("high", high)
+    if high is None or size is None:
+        raise TypeError("randint: give randint(high, size), randint(low, high, size) or size=... "
+                        "(size is a tuple, e.g. (3,))")
+    values = generator_of(generator).integers(int(low), int(high), size=tuple(size))
+    return tensor(values, dtype=dtype or dtypes.int64, device=device)
 
 
-def randperm(n, device="cpu"):
-    return tensor(generator().permutation(n), dtype=dtypes.int64, device=device)
+def randperm(n, dtype=None, device=None, generator=None):
+    return tensor(generator_of(generator).permutation(n), dtype=dtype or dtypes.int64, device=device)
 
 
 def randn_like(t, dtype=None, device=None, requires_grad=False):
@@ -130,3 +187,10 @@ def randn_like(t, dtype=None, device=None, requires_grad=False):
 def rand_like(t, dtype=None, device=None, requires_grad=False):
     dt, dev = _like(t, dtype, device)
     return rand(t.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def randint_like(t, low=0, high=None, dtype=None, device=None):
+    if high is None:
+        low, high = 0, low
+    dt, dev = _like(t, dtype, device)
+    return randint(low, high, t.shape, dtype=dt, device=dev)

@@ -1,4 +1,5 @@
 """Top-level functions of ``mg`` that take several tensors: where, maximum, cat, stack, ..."""
+from minigrad import dtypes
 from minigrad.ops import elementwise as ew, matmul as mm, shape
 from minigrad.tensor import Tensor, check_broadcastable
 
@@ -7,24 +8,34 @@ def _as_tensor(value, like):
     return value if isinstance(value, Tensor) else like._operand(value)
 
 
+def promote(*values):
+    """``values`` (tensors and numbers) with every tensor cast to their common dtype (``dtypes.result_type``)."""
+    dtype = dtypes.result_type(*values)
+    return [v._cast(dtype) if isinstance(v, Tensor) else v for v in values]
+
+
 def where(condition, x, y):
-    """Elementwise ``x if condition else y`` (all three broadcast)."""
+    """Elementwise ``x if condition else y`` (all three broadcast; x and y promote to a common dtype)."""
     like = next(v for v in (x, y, condition) if isinstance(v, Tensor))
     cond = condition if isinstance(condition, Tensor) else _as_tensor(condition, like)
-    x, y = _as_tensor(x, like), _as_tensor(y, like)
+    x, y = promote(_as_tensor(x, like), _as_tensor(y, like))
     check_broadcastable("where", *(v.shape for v in (cond, x, y) if isinstance(v, Tensor)))
-    return ew.Where.apply(cond, x, y)
+    if not isinstance(x, Tensor) or not isinstance(y, Tensor):  # numbers on both sides
+        dtype = dtypes.result_type(x, y)
+        x, y = (v if isinstance(v, Tensor) else Tensor._wrap(like._backend.asarray(v, dtype=dtype), like.device)
+                for v in (x, y))
+    return ew.Where.apply(cond._array.astype(bool) if cond.dtype != dtypes.bool_ else cond, x, y)
 
 
 def maximum(x, y):
-    y = _as_tensor(y, x)
+    x, y = promote(x, _as_tensor(y, x))
     if isinstance(y, Tensor):
         check_broadcastable("maximum", x.shape, y.shape)
     return ew.Maximum.apply(x, y)
 
 
 def minimum(x, y):
-    y = _as_tensor(y, x)
+    x, y = promote(x, _as_tensor(y, x))
     if isinstance(y, Tensor):
         check_broadcastable("minimum", x.shape, y.shape)
     return ew.Minimum.apply(x, y)
@@ -52,7 +63,7 @@ def cat(tensors, dim=0):
     for t in tensors[1:]:
         if t.ndim != ndim or any(a != b for i, (a, b) in enumerate(zip(t.shape, tensors[0].shape)) if i != dim % ndim):
             raise RuntimeError(f"cat: shapes {tensors[0].shape} and {t.shape} must match except in dimension {dim}")
-    return shape.Cat.apply(dim % ndim, *tensors)
+    return shape.Cat.apply(dim % ndim, *promote(*tensors))
 
 
 concat = cat

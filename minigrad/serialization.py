@@ -32,6 +32,8 @@ import zipfile
 
 import numpy as np
 
+from minigrad.backends import check_device
+
 FORMAT_NAME = "minigrad"
 FORMAT_VERSION = 1
 HEADER_KEY = "__minigrad_header__"
@@ -215,8 +217,8 @@ def _make_tensor(array: np.ndarray, node: dict, map_location):
     from minigrad.nn.parameter import Parameter
     from minigrad.tensor import Tensor
 
-    device = node.get("device", "cpu") if map_location is None else str(map_location)
-    tensor = Tensor(array, device="cpu")
+    device = check_device(node.get("device", "cpu") if map_location is None else map_location)
+    tensor = Tensor._wrap(array, check_device("cpu"))
     if device != "cpu":
         tensor = tensor.to(device)
     if node["kind"] == "parameter":

@@ -1,60 +1,93 @@
 """``Tensor``: an n-dimensional array that remembers how it was computed.
 
 A tensor holds
-  * ``data``          the numbers: a NumPy array (devices "cpu", "cudasim") or a CuPy array ("cuda");
+  * ``_array``        the numbers: a NumPy array (devices "cpu", "cudasim") or a CuPy array ("cuda").
+                      This is the one home of the raw array; ``.numpy()`` is the public way out,
+                      and ``.data`` is (as in PyTorch) a *Tensor* sharing this array, detached
+                      from the graph;
   * ``requires_grad`` whether gradients should flow to it;
   * ``grad``          after ``backward()``, dL/d(this tensor), itself a Tensor;
-  * ``_node``         for a tensor made by an op: which ``Function`` made it and from what.
+  * ``_node``         for a tensor made by an op: the graph Node (which ``Function`` made it, and
+                      where its inputs' gradients go);
+  * ``_version_counter``  how many times its storage was changed in place, shared with the views
+                      of the same storage, so that a value saved for backward and changed later is
+                      caught instead of giving a wrong gradient.
 
 Every math method below is a one-liner that calls an op's ``Function.apply`` (``minigrad/ops``);
-the op's file holds the formula and its derivative.
+the op's file holds the formula and its derivative.  In-place methods (``add_``, ``+=``,
+``x[i] = v``) compute the same op and write its result into this tensor's own storage
+(``autograd/inplace.py`` explains the rules).
 """
+import weakref
 from collections import namedtuple
 
 import numpy as np
 
 from minigrad import dtypes
-from minigrad.autograd import engine, grad_mode
 from minigrad.backends import _backends, check_device, get_backend
-from minigrad.ops import activations, elementwise as ew, indexing, matmul, reductions, shape, softmax
-from minigrad.ops.reductions import normalize_dims
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
 
+class VersionCounter:
+    """A number that goes up at each in-place change of a storage (shared by its views)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+
 class Tensor:
-    __slots__ = ("data", "device", "requires_grad", "grad", "_node", "_version", "_retains_grad",
-                 "__weakref__", "__dict__")
+    __slots__ = ("_array", "device", "requires_grad", "grad", "_node", "_version_counter", "_retains_grad",
+                 "_view", "_hooks", "__weakref__", "__dict__")
     __array_priority__ = 1000  # so that ndarray + Tensor calls Tensor.__radd__
 
-    def __init__(self, data, *, device="cpu", requires_grad=False, _check=True):
-        if _check:
-            device = check_device(device)
-            if data.dtype not in dtypes.SUPPORTED:
-                raise TypeError(f"Tensor: unsupported dtype {data.dtype}; make tensors with mg.tensor(...)")
-            if requires_grad and not dtypes.is_floating(data.dtype):
-                raise RuntimeError(f"only floating-point tensors can require gradients (this one is {data.dtype}); "
-                                   "convert it with .float() first")
-        self.data = data
+    def __init__(self, *data, device=None, dtype=None):
+        """``mg.Tensor(values)`` or ``mg.Tensor(2, 3)``, as ``torch.Tensor``: a tensor of the default
+        float dtype made from a list/array, or of the given shape (filled with zeros here, so results
+        never depend on leftovers).  Most code uses ``mg.tensor(values)`` instead."""
+        dtype = dtypes.as_dtype(dtype) or dtypes.get_default_dtype()
+        device = check_device(device)
+        if len(data) == 1 and not isinstance(data[0], (int, np.integer)):
+            array = np.asarray(data[0].numpy() if isinstance(data[0], Tensor) else data[0], dtype=dtype)
+            array = array.copy() if isinstance(data[0], np.ndarray) else array
+        else:
+            shape = data[0] if len(data) == 1 and isinstance(data[0], (tuple, list)) else data
+            array = np.zeros(tuple(int(n) for n in shape), dtype=dtype)
+        self._init(get_backend(device).asarray(array), device, False)
+
+    def _init(self, array, device, requires_grad):
+        self._array = array
         self.device = device
         self.requires_grad = requires_grad
         self.grad = None
         self._node = None
-        self._version = 0
+        self._version_counter = VersionCounter()
         self._retains_grad = False
+        self._view = None
+        self._hooks = None
+
+    @classmethod
+    def _wrap(cls, array, device, requires_grad=False):
+        """A Tensor around a raw ``array`` already on ``device`` (no copy, no checks): how minigrad
+        makes tensors internally."""
+        tensor = object.__new__(cls)
+        tensor._init(array, device, requires_grad)
+        return tensor
 
     # ------------------------------------------------------------------ basic facts
     @property
     def shape(self):
-        return tuple(self.data.shape)
+        return tuple(self._array.shape)
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self._array.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._array.dtype
 
     @property
     def is_leaf(self):
@@ -65,6 +98,14 @@ class Tensor:
         return None if self._node is None else self._node.fn
 
     @property
+    def is_cuda(self):
+        return self.device == "cuda"
+
+    @property
+    def _version(self):
+        return self._version_counter.value
+
+    @property
     def _backend(self):
         return _backends.get(self.device) or get_backend(self.device)
 
@@ -72,10 +113,18 @@ class Tensor:
         return self.shape if dim is None else self.shape[dim]
 
     def numel(self):
-        return int(self.data.size)
+        return int(self._array.size)
+
+    nelement = numel
 
     def dim(self):
         return self.ndim
+
+    def element_size(self):
+        return self.dtype.itemsize
+
+    def is_floating_point(self):
+        return dtypes.is_floating(self.dtype)
 
     def __len__(self):
         if self.ndim == 0:
@@ -88,18 +137,38 @@ class Tensor:
 
     __hash__ = object.__hash__
 
+    # ------------------------------------------------------------------ .data: the storage as a detached Tensor
+    @property
+    def data(self):
+        """A Tensor sharing this tensor's storage, cut off from the graph (as in PyTorch).
+
+        Changes made through it (``p.data -= lr * p.grad``) change this tensor but are *not* seen by
+        autograd: unlike ``detach()``, ``.data`` does not share the version counter.  Prefer
+        ``with mg.no_grad():`` and ``detach()`` in new code."""
+        return Tensor._wrap(self._array, self.device, False)
+
+    @data.setter
+    def data(self, value):
+        """``p.data = t`` makes ``p`` use ``t``'s storage (shape and dtype may change)."""
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Tensor.data must be set to a Tensor, got {type(value).__name__}")
+        if value.device != self.device:
+            raise RuntimeError(f"Tensor.data: the new value is on {value.device!r} but the tensor is on "
+                               f"{self.device!r}; move it first with .to({str(self.device)!r})")
+        self._array = value._array
+
     # ------------------------------------------------------------------ leaving minigrad
     def numpy(self):
         """The values as a NumPy array (copied to the host for "cuda").  Needs no grad to flow:
         call ``.detach()`` first if you want to make that explicit."""
-        return self._backend.to_numpy(self.data)
+        return self._backend.to_numpy(self._array)
 
     def __array__(self, dtype=None, copy=None):
         array = self.numpy()
         return array.astype(dtype) if dtype is not None else array
 
     def item(self):
-        if self.data.size != 1:
+        if self._array.size != 1:
             raise RuntimeError(f"item(): only a tensor with one element can become a Python number, "
                                f"this one has shape {self.shape}")
         return self.numpy().reshape(()).item()
@@ -113,11 +182,22 @@ class Tensor:
     def __int__(self):
         return int(self.item())
 
+    def __index__(self):
+        if self.dtype.kind not in "iub" or self._array.size != 1:
+            raise TypeError(f"only integer tensors of a single element can be used as an index, "
+                            f"this one has dtype {self.dtype} and shape {self.shape}")
+        return int(self.item())
+
     def __bool__(self):
-        if self.data.size != 1:
-            raise RuntimeError(f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+        if self._array.size != 1:
+            raise RuntimeError(f"the truth value of a tensor with {self._array.size} elements is ambiguous; "
                                "use .any() or .all()")
         return bool(self.item())
+
+    def __format__(self, spec):
+        if self.ndim == 0 or self._array.size == 1 and spec:
+            return format(self.item(), spec)
+        return format(repr(self), spec)
 
     def __repr__(self):
         values = np.array2string(self.numpy(), separator=", ", prefix="tensor(",
@@ -125,27 +205,36 @@ class Tensor:
         extras = []
         if self.device != "cpu":
             extras.append(f"device='{self.device}'")
-        if self.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool_) or (
-                self.dtype == dtypes.int64 and self.data.size == 0):
+        if self.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_) or (
+                self.dtype == dtypes.int64 and self._array.size == 0):
             extras.append(f"dtype=mg.{self.dtype}")
         if self._node is not None:
-            extras.append(f"grad_fn=<{self._node.fn.__name__}Backward>")
+            extras.append(f"grad_fn=<{self._node.name()}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + values + "".join(", " + e for e in extras) + ")"
 
     # ------------------------------------------------------------------ autograd
-    def backward(self, gradient=None, retain_graph=False):
+    def backward(self, gradient=None, retain_graph=False, inputs=None):
         """Compute d(self)/d(leaf) for every leaf with requires_grad=True and add it to leaf.grad."""
-        engine.backward(self, gradient, retain_graph)
+        engine.backward(self, gradient, retain_graph, inputs)
 
     def detach(self):
-        """The same numbers, cut off from the graph (shares storage)."""
-        return Tensor(self.data, device=self.device, _check=False)
+        """The same numbers, cut off from the graph (shares storage and the version counter)."""
+        detached = Tensor._wrap(self._array, self.device, False)
+        detached._version_counter = self._version_counter
+        return detached
+
+    def detach_(self):
+        """Cut this tensor off from the graph, in place: it becomes a leaf that requires no grad."""
+        self._node = None
+        self.requires_grad = False
+        return self
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad and not dtypes.is_floating(self.dtype):
-            raise RuntimeError(f"only floating-point tensors can require gradients (this one is {self.dtype})")
+            raise RuntimeError(f"only floating-point tensors can require gradients (this one is {self.dtype}); "
+                               "convert it with .float() first")
         if not requires_grad and self._node is not None:
             raise RuntimeError("requires_grad_(False) only works on leaf tensors; use .detach() instead")
         self.requires_grad = requires_grad
@@ -154,31 +243,54 @@ class Tensor:
     def retain_grad(self):
         """Ask backward() to store .grad on this non-leaf tensor too."""
         self._retains_grad = True
+        if self._node is not None:
+            self._node.retained = weakref.ref(self)
         return self
 
+    @property
+    def retains_grad(self):
+        return self._retains_grad and self._node is not None
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; if it returns a Tensor, that
+        replaces the gradient.  Returns a handle whose ``.remove()`` unregisters the hook."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: this tensor does not require grad, so no gradient will reach it")
+        if self._node is None:
+            self._hooks = self._hooks if self._hooks is not None else {}
+            return _HookHandle(self._hooks, hook)
+        self._node.hooks = self._node.hooks if self._node.hooks is not None else {}
+        return _HookHandle(self._node.hooks, hook)
+
+    def _share_storage_with(self, view, index):
+        """``view`` (made by an op from this tensor) uses this tensor's memory: let it share the
+        version counter, and remember whose view it is (``autograd/inplace.py`` needs it)."""
+        view._version_counter = self._version_counter
+        view._view = (weakref.ref(self), index)
+
     # ------------------------------------------------------------------ dtype and device
-    def to(self, target, dtype=None):
-        """``.to("cuda")``, ``.to(mg.float64)`` or ``.to("cpu", mg.float64)``."""
+    def to(self, *args, **kwargs):
+        """``.to("cuda")``, ``.to(mg.float64)``, ``.to("cpu", mg.float64)``, ``.to(other_tensor)``,
+        ``.to(device=..., dtype=...)``.  Returns ``self`` when nothing changes."""
+        device, dtype = _parse_to(args, kwargs)
         result = self
-        if isinstance(target, str) and target.split(":")[0] in ("cpu", "cuda", "cudasim", "gpu"):
-            result = self._to_device(check_device(target))
-        elif target is not None:
-            dtype = target
+        if device is not None and device != self.device:
+            result = self._to_device(device)
         if dtype is not None:
-            result = result._cast(dtypes.as_dtype(dtype))
+            result = result._cast(dtype)
+        if kwargs.get("copy") and result is self:
+            result = self.clone()
         return result
 
     def _to_device(self, device):
-        if device == self.device:
-            return self
-        data = get_backend(device).asarray(self._backend.to_numpy(self.data))
-        return Tensor(data, device=device, requires_grad=self.requires_grad and self.is_leaf, _check=False)
+        array = get_backend(device).asarray(self._backend.to_numpy(self._array))
+        return Tensor._wrap(array, device, self.requires_grad and self.is_leaf)
 
     def _move_(self, device):
         """Move this tensor's storage (and its grad) to ``device`` in place (used by Module.to)."""
         device = check_device(device)
         if device != self.device:
-            self.data = get_backend(device).asarray(self._backend.to_numpy(self.data))
+            self._array = get_backend(device).asarray(self._backend.to_numpy(self._array))
             self.device = device
             if self.grad is not None:
                 self.grad._move_(device)
@@ -187,15 +299,15 @@ class Tensor:
     def cpu(self):
         return self.to("cpu")
 
-    def cuda(self):
+    def cuda(self, device=None):
         return self.to("cuda")
 
     def _cast(self, dtype):
         if dtype == self.dtype:
             return self
-        if self.requires_grad and dtypes.is_floating(dtype):
+        if self.requires_grad and dtypes.is_floating(dtype) and grad_mode._enabled:
             return shape.Cast.apply(self, dtype)
-        return Tensor(self.data.astype(dtype), device=self.device, _check=False)
+        return Tensor._wrap(self._array.astype(dtype), self.device)
 
     def float(self):
         return self._cast(dtypes.float32)
@@ -203,31 +315,59 @@ class Tensor:
     def double(self):
         return self._cast(dtypes.float64)
 
+    def half(self):
+        return self._cast(dtypes.float16)
+
     def long(self):
         return self._cast(dtypes.int64)
+
+    def int(self):
+        return self._cast(dtypes.int32)
+
+    def short(self):
+        return self._cast(dtypes.int16)
+
+    def byte(self):
+        return self._cast(dtypes.uint8)
 
     def bool(self):
         return self._cast(dtypes.bool_)
 
-    def type(self, dtype):
+    def type(self, dtype=None):
+        """``x.type(mg.float64)`` converts; ``x.type()`` names the type as PyTorch does ('torch.FloatTensor')."""
+        if dtype is None:
+            return _LEGACY_TYPE_NAMES.get(self.dtype, f"minigrad.{self.dtype}")
         return self._cast(dtypes.as_dtype(dtype))
 
-    # ------------------------------------------------------------------ arithmetic
+    def type_as(self, other):
+        return self._cast(other.dtype)
+
+    # ------------------------------------------------------------------ arithmetic, with PyTorch's type promotion
     def _operand(self, other):
         """Make the other side of a binary op usable: a Tensor on our device, or a Python number."""
         if isinstance(other, Tensor):
             return other
         if isinstance(other, (bool, int, float)):
             return other
-        return Tensor(self._backend.asarray(np.asarray(other, dtype=self.dtype)), device=self.device, _check=False)
+        if isinstance(other, np.generic):  # np.float64(2.0) counts as a number, as in PyTorch
+            return other.item()
+        array = np.asarray(other)
+        if array.dtype.kind == "f" and not isinstance(other, np.ndarray):
+            array = array.astype(dtypes.get_default_dtype())
+        return Tensor._wrap(self._backend.asarray(array), self.device)
 
-    def _binary(self, fn, other, reverse=False):
+    def _binary(self, fn, other, reverse=False, floating=False):
+        """Apply a two-input op after promoting both sides to the result dtype (``dtypes.result_type``);
+        ``floating``: the result is at least the default float dtype (true division)."""
         other = self._operand(other)
-        a = self
-        if isinstance(other, Tensor) and other.shape != a.shape:
-            check_broadcastable(fn.__name__.lower(), a.shape, other.shape)
-        if isinstance(other, float) and not dtypes.is_floating(self.dtype):
-            a = self.float()  # int tensor with a float number: the result is float32, as in PyTorch
+        if isinstance(other, Tensor) and other.shape != self.shape:
+            check_broadcastable(fn.__name__.lower(), self.shape, other.shape)
+        dtype = dtypes.result_type(self, other)
+        if floating and not dtypes.is_floating(dtype):
+            dtype = dtypes.get_default_dtype()
+        a = self._cast(dtype)
+        if isinstance(other, Tensor):
+            other = other._cast(dtype)
         return fn.apply(other, a) if reverse else fn.apply(a, other)
 
     def __add__(self, other):
@@ -249,12 +389,10 @@ class Tensor:
         return self._binary(ew.Mul, other, reverse=True)
 
     def __truediv__(self, other):
-        a = self if dtypes.is_floating(self.dtype) else self.float()
-        return a._binary(ew.Div, other)
+        return self._binary(ew.Div, other, floating=True)
 
     def __rtruediv__(self, other):
-        a = self if dtypes.is_floating(self.dtype) else self.float()
-        return a._binary(ew.Div, other, reverse=True)
+        return self._binary(ew.Div, other, reverse=True, floating=True)
 
     def __pow__(self, other):
         return self._binary(ew.Pow, other)
@@ -271,8 +409,31 @@ class Tensor:
     def __rmatmul__(self, other):
         return matmul.MatMul.apply(self._operand(other), self)
 
-    add, sub, mul, div, pow, matmul = __add__, __sub__, __mul__, __truediv__, __pow__, __matmul__
-    neg = __neg__
+    def add(self, other, alpha=1):
+        """self + alpha * other."""
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other, alpha=1):
+        """self - alpha * other."""
+        return self - (other if alpha == 1 else other * alpha)
+
+    def mul(self, other):
+        return self * other
+
+    def div(self, other, rounding_mode=None):
+        if rounding_mode is not None:
+            raise NotImplementedError("div(rounding_mode=...) is not supported yet; use floor() or trunc() "
+                                      "on the quotient")
+        return self / other
+
+    def pow(self, exponent):
+        return self ** exponent
+
+    def matmul(self, other):
+        return self @ other
+
+    multiply, divide, subtract, true_divide = mul, div, sub, div
+    neg = negative = __neg__
 
     def exp(self):
         return ew.Exp.apply(self)
@@ -291,18 +452,24 @@ class Tensor:
 
     clip = clamp
 
+    def clamp_min(self, min):
+        return self.clamp(min=min)
+
+    def clamp_max(self, max):
+        return self.clamp(max=max)
+
     def masked_fill(self, mask, value):
         """Put ``value`` where ``mask`` is True (mask broadcasts against self)."""
-        mask = mask.data if isinstance(mask, Tensor) else self._backend.asarray(mask)
-        return ew.MaskedFill.apply(self, mask, value)
+        mask = mask._array if isinstance(mask, Tensor) else self._backend.asarray(mask)
+        return ew.MaskedFill.apply(self, mask, value.item() if isinstance(value, Tensor) else value)
 
     def dot(self, other):
         return matmul.Dot.apply(self, other)
 
     # ------------------------------------------------------------------ comparisons (no gradient)
     def _compare(self, other, op):
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor(op(self.data, other), device=self.device, _check=False)
+        other = other._array if isinstance(other, Tensor) else other
+        return Tensor._wrap(op(self._array, other), self.device)
 
     def __eq__(self, other):
         return self._compare(other, lambda a, b: a == b)
@@ -323,7 +490,7 @@ class Tensor:
         return self._compare(other, lambda a, b: a >= b)
 
     def __invert__(self):
-        return Tensor(~self.data, device=self.device, _check=False)
+        return Tensor._wrap(~self._array, self.device)
 
     def __and__(self, other):
         return self._compare(other, lambda a, b: a & b)
@@ -331,21 +498,33 @@ class Tensor:
     def __or__(self, other):
         return self._compare(other, lambda a, b: a | b)
 
+    def __xor__(self, other):
+        return self._compare(other, lambda a, b: a ^ b)
+
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+    greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+    logical_not = __invert__
 
-    def any(self):
-        return Tensor(self._backend.xp.asarray(self.data.any()), device=self.device, _check=False)
+    def any(self, dim=None, keepdim=False):
+        return Tensor._wrap(self._backend.xp.asarray(self._array.any(axis=dim, keepdims=keepdim)), self.device)
 
-    def all(self):
-        return Tensor(self._backend.xp.asarray(self.data.all()), device=self.device, _check=False)
+    def all(self, dim=None, keepdim=False):
+        return Tensor._wrap(self._backend.xp.asarray(self._array.all(axis=dim, keepdims=keepdim)), self.device)
 
     # ------------------------------------------------------------------ reductions
-    def sum(self, dim=None, keepdim=False):
-        return reductions.Sum.apply(self, normalize_dims(dim, self.ndim), keepdim)
+    def sum(self, dim=None, keepdim=False, dtype=None):
+        x = self if dtype is None else self._cast(dtypes.as_dtype(dtype))
+        if dtype is None and x.dtype.kind in "biu" and x.dtype != dtypes.int64:
+            x = x._cast(dtypes.int64)  # PyTorch sums bools and small integers as int64
+        return reductions.Sum.apply(x, normalize_dims(dim, self.ndim), keepdim)
 
-    def mean(self, dim=None, keepdim=False):
-        a = self if dtypes.is_floating(self.dtype) else self.float()
-        return reductions.Mean.apply(a, normalize_dims(dim, self.ndim), keepdim)
+    def mean(self, dim=None, keepdim=False, dtype=None):
+        if dtype is not None:
+            return self._cast(dtypes.as_dtype(dtype)).mean(dim, keepdim)
+        if not dtypes.is_floating(self.dtype):
+            raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating "
+                               f"point or complex dtype. Got: {self.dtype}. Use .float().mean() (as in PyTorch)")
+        return reductions.Mean.apply(self, normalize_dims(dim, self.ndim), keepdim)
 
     def var(self, dim=None, unbiased=True, keepdim=False, correction=None):
         """Variance; ``correction=1`` (unbiased, the default as in PyTorch) divides by n - 1."""
@@ -353,8 +532,8 @@ class Tensor:
             correction = 1 if unbiased else 0
         return reductions.Var.apply(self, normalize_dims(dim, self.ndim), keepdim, correction)
 
-    def std(self, dim=None, unbiased=True, keepdim=False):
-        return self.var(dim, unbiased, keepdim).sqrt()
+    def std(self, dim=None, unbiased=True, keepdim=False, correction=None):
+        return self.var(dim, unbiased, keepdim, correction).sqrt()
 
     def amax(self, dim=None, keepdim=False):
         return reductions.Max.apply(self, normalize_dims(dim, self.ndim), keepdim)
@@ -364,31 +543,36 @@ class Tensor:
 
     def max(self, dim=None, keepdim=False):
         """``x.max()`` -> the largest value; ``x.max(dim)`` -> (values, indices) as in PyTorch;
-        ``x.max((d0, d1))`` -> the values over several axes (like ``amax``)."""
+        ``x.max(other_tensor)`` -> the elementwise maximum."""
+        if isinstance(dim, Tensor):
+            return functions.maximum(self, dim)
         if isinstance(dim, int):
             return ValuesIndices(self.amax(dim, keepdim), self.argmax(dim, keepdim))
         return self.amax(dim, keepdim)
 
     def min(self, dim=None, keepdim=False):
+        if isinstance(dim, Tensor):
+            return functions.minimum(self, dim)
         if isinstance(dim, int):
             return ValuesIndices(self.amin(dim, keepdim), self.argmin(dim, keepdim))
         return self.amin(dim, keepdim)
 
     def argmax(self, dim=None, keepdim=False):
         """Index of the largest value (over everything, or along ``dim``), as int64."""
-        return self._arg_reduce(self.data.argmax, dim, keepdim)
+        return self._arg_reduce(self._array.argmax, dim, keepdim)
 
     def argmin(self, dim=None, keepdim=False):
-        return self._arg_reduce(self.data.argmin, dim, keepdim)
+        return self._arg_reduce(self._array.argmin, dim, keepdim)
 
     def _arg_reduce(self, method, dim, keepdim):
         xp = self._backend.xp
         if dim is None:
-            return Tensor(xp.asarray(method()).astype(np.int64), device=self.device, _check=False)
+            index = xp.asarray(method()).astype(np.int64)
+            return Tensor._wrap(index.reshape((1,) * self.ndim) if keepdim else index, self.device)
         idx = method(axis=dim)
         if keepdim:
             idx = xp.expand_dims(idx, dim)
-        return Tensor(xp.asarray(idx).astype(np.int64), device=self.device, _check=False)
+        return Tensor._wrap(xp.asarray(idx).astype(np.int64), self.device)
 
     # ------------------------------------------------------------------ activations (also in nn.functional)
     def relu(self):
@@ -413,6 +597,11 @@ class Tensor:
 
     view = reshape
 
+    def view_as(self, other):
+        return self.reshape(other.shape)
+
+    reshape_as = view_as
+
     def contiguous(self):
         return self
 
@@ -420,6 +609,14 @@ class Tensor:
         dims = list(range(self.ndim))
         dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
         return shape.Permute.apply(self, tuple(dims))
+
+    swapaxes = transpose
+
+    def t(self):
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but this one has {self.ndim}; "
+                               "use .transpose(dim0, dim1) or .mT")
+        return self.transpose(0, 1) if self.ndim == 2 else self
 
     def permute(self, *dims):
         dims = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
@@ -471,74 +668,163 @@ class Tensor:
     def __getitem__(self, index):
         return indexing.Index.apply(self, _raw_index(index, self._backend))
 
-    # ------------------------------------------------------------------ in-place (no graph)
-    def _check_inplace(self, name):
-        if grad_mode.is_grad_enabled() and self.requires_grad:
-            raise RuntimeError(
-                f"{name}: in-place change of a tensor that requires grad while the graph is being recorded "
-                "would corrupt its gradient. Use the out-of-place op (e.g. x = x + 1), or wrap the update in "
-                "`with mg.no_grad():` (as optimizers do).")
-        self._version += 1
-
-    def _value(self, other):
-        return other.data if isinstance(other, Tensor) else other
-
+    # ------------------------------------------------------------------ in place (autograd/inplace.py)
     def add_(self, other, alpha=1):
-        self._check_inplace("add_")
-        value = self._value(other)
-        self.data += value if alpha == 1 else alpha * value
-        return self
+        return inplace.apply(self, "add_", lambda x: x.add(other, alpha=alpha))
 
     def sub_(self, other, alpha=1):
-        return self.add_(other, alpha=-alpha)
+        return inplace.apply(self, "sub_", lambda x: x.sub(other, alpha=alpha))
 
     def mul_(self, other):
-        self._check_inplace("mul_")
-        self.data *= self._value(other)
-        return self
+        return inplace.apply(self, "mul_", lambda x: x * other)
 
     def div_(self, other):
-        self._check_inplace("div_")
-        self.data /= self._value(other)
-        return self
+        return inplace.apply(self, "div_", lambda x: x / other)
+
+    def pow_(self, exponent):
+        return inplace.apply(self, "pow_", lambda x: x ** exponent)
+
+    def neg_(self):
+        return inplace.apply(self, "neg_", lambda x: -x)
+
+    def exp_(self):
+        return inplace.apply(self, "exp_", lambda x: x.exp())
+
+    def log_(self):
+        return inplace.apply(self, "log_", lambda x: x.log())
+
+    def sqrt_(self):
+        return inplace.apply(self, "sqrt_", lambda x: x.sqrt())
+
+    def abs_(self):
+        return inplace.apply(self, "abs_", lambda x: x.abs())
+
+    def relu_(self):
+        return inplace.apply(self, "relu_", lambda x: x.relu())
+
+    def sigmoid_(self):
+        return inplace.apply(self, "sigmoid_", lambda x: x.sigmoid())
+
+    def tanh_(self):
+        return inplace.apply(self, "tanh_", lambda x: x.tanh())
+
+    def clamp_(self, min=None, max=None):
+        return inplace.apply(self, "clamp_", lambda x: x.clamp(min, max))
+
+    clip_ = clamp_
+
+    def clamp_min_(self, min):
+        return self.clamp_(min=min)
+
+    def clamp_max_(self, max):
+        return self.clamp_(max=max)
+
+    def masked_fill_(self, mask, value):
+        return inplace.apply(self, "masked_fill_", lambda x: x.masked_fill(mask, value))
+
+    def addcmul_(self, tensor1, tensor2, value=1):
+        """self += value * tensor1 * tensor2."""
+        return inplace.apply(self, "addcmul_", lambda x: x + value * tensor1 * tensor2)
+
+    def addcdiv_(self, tensor1, tensor2, value=1):
+        """self += value * tensor1 / tensor2."""
+        return inplace.apply(self, "addcdiv_", lambda x: x + value * tensor1 / tensor2)
+
+    def lerp_(self, end, weight):
+        """self += weight * (end - self)."""
+        return inplace.apply(self, "lerp_", lambda x: x + weight * (end - x))
+
+    def fill_(self, value):
+        value = value.item() if isinstance(value, Tensor) else value
+        return inplace.apply(self, "fill_", lambda x: shape.Fill.apply(x, value))
 
     def zero_(self):
         return self.fill_(0)
 
-    def fill_(self, value):
-        self._check_inplace("fill_")
-        self.data[...] = self._value(value)
-        return self
+    def copy_(self, source, non_blocking=False):
+        """Copy ``source``'s values into this tensor (``source`` broadcasts; dtype and device are converted)."""
+        if not isinstance(source, Tensor):
+            source = Tensor._wrap(self._backend.asarray(np.asarray(source, dtype=self.dtype)), self.device)
+        if source.device != self.device:
+            source = source._to_device(self.device)
+        return inplace.apply(self, "copy_", lambda x: shape.CopyFrom.apply(x, source._cast(x.dtype)))
 
-    def copy_(self, source):
-        self._check_inplace("copy_")
-        if isinstance(source, Tensor):
-            source = get_backend(self.device).asarray(source._backend.to_numpy(source.data))
-        self.data[...] = source
-        return self
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        """Fill with samples of U(a, b) from minigrad's generator (or the given one)."""
+        return self._fill_random_("uniform_", random.generator_of(generator).uniform(a, b, size=self.shape))
 
-    def clamp_(self, min=None, max=None):
-        self._check_inplace("clamp_")
-        self._backend.xp.clip(self.data, min, max, out=self.data)
-        return self
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        """Fill with samples of N(mean, std^2)."""
+        return self._fill_random_("normal_", random.generator_of(generator).normal(mean, std, size=self.shape))
 
-    def masked_fill_(self, mask, value):
-        self._check_inplace("masked_fill_")
-        mask = self._value(mask)
-        self.data[...] = self._backend.xp.where(mask, self.data.dtype.type(value), self.data)
-        return self
+    def bernoulli_(self, p=0.5, generator=None):
+        """Fill with 1 (probability p) or 0."""
+        return self._fill_random_("bernoulli_", random.generator_of(generator).random(self.shape) < p)
 
-    def uniform_(self, a=0.0, b=1.0):
-        from minigrad.random import generator
-        return self.copy_(generator().uniform(a, b, size=self.shape).astype(self.dtype))
+    def exponential_(self, lambd=1.0, generator=None):
+        return self._fill_random_("exponential_", random.generator_of(generator).exponential(1 / lambd, size=self.shape))
 
-    def normal_(self, mean=0.0, std=1.0):
-        from minigrad.random import generator
-        return self.copy_(generator().normal(mean, std, size=self.shape).astype(self.dtype))
+    def random_(self, low=0, high=None, generator=None):
+        """Fill with integers drawn uniformly from [low, high)."""
+        if high is None:
+            low, high = 0, low
+        return self._fill_random_("random_", random.generator_of(generator).integers(low, high, size=self.shape))
+
+    def _fill_random_(self, name, host_values):
+        values = self._backend.asarray(np.asarray(host_values).astype(self.dtype))
+        return inplace.apply(self, name, lambda x: shape.Fill.apply(x, values))
 
     def __setitem__(self, index, value):
-        self._check_inplace("__setitem__")
-        self.data[_raw_index(index, self._backend)] = self._value(value)
+        inplace.set_item(self, _raw_index(index, self._backend), value)
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    def __ipow__(self, other):
+        return self.pow_(other)
+
+
+class _HookHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` takes the hook off again."""
+
+    _next_id = 0
+
+    def __init__(self, hooks, hook):
+        _HookHandle._next_id += 1
+        self.id, self.hooks = _HookHandle._next_id, hooks
+        hooks[self.id] = hook
+
+    def remove(self):
+        self.hooks.pop(self.id, None)
+
+
+_LEGACY_TYPE_NAMES = {dtypes.float32: "torch.FloatTensor", dtypes.float64: "torch.DoubleTensor",
+                      dtypes.float16: "torch.HalfTensor", dtypes.int64: "torch.LongTensor",
+                      dtypes.int32: "torch.IntTensor", dtypes.int16: "torch.ShortTensor",
+                      dtypes.int8: "torch.CharTensor", dtypes.uint8: "torch.ByteTensor",
+                      dtypes.bool_: "torch.BoolTensor"}
+
+
+def _parse_to(args, kwargs):
+    """(device, dtype) from the arguments of ``Tensor.to`` / ``Module.to``."""
+    device, dtype = kwargs.get("device"), kwargs.get("dtype")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            device, dtype = arg.device, arg.dtype
+        elif isinstance(arg, str) or hasattr(arg, "type") and not isinstance(arg, (np.dtype, type)):
+            device = arg
+        elif arg is not None:
+            dtype = arg
+    return (None if device is None else check_device(device)), dtypes.as_dtype(dtype)
 
 
 def check_broadcastable(op_name, *shapes):
@@ -561,9 +847,17 @@ def _raw_index(index, backend):
     if isinstance(index, tuple):
         return tuple(_raw_index(i, backend) for i in index)
     if isinstance(index, Tensor):
-        return index.data
+        return index._array
     if isinstance(index, list):
-        return backend.asarray(np.asarray(index))
+        return backend.asarray(np.asarray([i.item() if isinstance(i, Tensor) else i for i in index]))
     if isinstance(index, np.ndarray):
         return backend.asarray(index)
     return index
+
+
+# The autograd engine and the ops are imported after Tensor is defined, because they import Tensor
+# themselves (``from minigrad.tensor import Tensor``): this is the one import loop, in plain sight.
+from minigrad import functions, random  # noqa: E402
+from minigrad.autograd import engine, grad_mode, inplace  # noqa: E402
+from minigrad.ops import activations, elementwise as ew, indexing, matmul, reductions, shape, softmax  # noqa: E402
+from minigrad.ops.reductions import normalize_dims  # noqa: E402

@@ -139,7 +139,7 @@ def test_detach_cuts_the_graph_and_shares_storage():
     y = x * 2
     d = y.detach()
     assert not d.requires_grad and d.is_leaf
-    assert d.data is y.data
+    assert d._array is y._array
     z = (d * x).sum()
     z.backward()
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])  # only the direct path counts

@@ -31,9 +31,9 @@ def check_parameter_gradients(module, *inputs, eps=1e-6, tol=1e-6):
     for name, param in module.named_parameters():
         analytic = np.zeros(param.shape) if param.grad is None else param.grad.numpy().copy()
         numeric = np.zeros(param.shape)
-        flat = param.data.reshape(-1)  # a view on the parameter's storage
-        for k in range(flat.size):
-            saved = flat[k]
+        flat = param.data.view(-1)  # a view on the parameter's storage, as in PyTorch
+        for k in range(flat.numel()):
+            saved = flat[k].item()
             flat[k] = saved + eps
             up = loss()
             flat[k] = saved - eps

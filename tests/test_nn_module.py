@@ -191,7 +191,7 @@ def test_parameter_wraps_without_copy_and_has_its_own_repr():
     t = mg.zeros(2)
     p = nn.Parameter(t)
     assert p.requires_grad and p.is_leaf
-    assert p.data is t.data
+    assert p._array is t._array
     assert repr(p).startswith("Parameter containing:\ntensor(")
     assert not nn.Parameter(t, requires_grad=False).requires_grad
     with pytest.raises(TypeError):

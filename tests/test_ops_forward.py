@@ -245,7 +245,9 @@ def test_max_without_dim_and_argmax():
 def test_std_and_mean_of_int_tensor():
     x = np.array([[1.0, 2.0, 4.0], [3.0, 3.0, 9.0]])
     close(mg.tensor(x).std(1), np.std(x, axis=1, ddof=1))
-    m = mg.tensor([1, 2, 4]).mean()
+    with pytest.raises(RuntimeError, match="mean.*floating point.*Got: int64.*float\\(\\).mean\\(\\)"):
+        mg.tensor([1, 2, 4]).mean()  # as in PyTorch
+    m = mg.tensor([1, 2, 4]).float().mean()
     assert m.dtype == mg.float32 and abs(m.item() - 7 / 3) < 1e-6
 
 

@@ -18,6 +18,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad.autograd.engine import sum_to_shape, topological_order
+from minigrad.autograd.function import Node
 from minigrad.backends import get_backend
 
 rng = np.random.default_rng(0)
@@ -166,14 +167,15 @@ print("gradient through 5000 ops:", x.grad)
 #
 # | scalar engine | minigrad |
 # |---|---|
-# | `out._parents`, `out._backward` | `t._node`, a `Node(fn, ctx, inputs)` set by `Function.apply` (`minigrad/autograd/function.py`) |
+# | `out._parents`, `out._backward` | `t._node`, a `Node(fn, ctx, parents)` set by `Function.apply` (`minigrad/autograd/function.py`) |
 # | a backward closure per op | `fn.backward(ctx, g)`, a static method beside `forward` in `minigrad/ops/*.py` |
 # | the iterative sort in `backward` | `topological_order(root)` in `minigrad/autograd/engine.py` |
 # | `self.grad += ...` | the engine adds the gradients of a tensor used several times, then **sums them down to its shape** |
 #
 # `Function.apply` unwraps tensors into raw arrays, calls `forward`, wraps the result, and, if any input
-# requires grad, stores `Node(fn, ctx, inputs)` on the output. `ctx` holds whatever `forward` saved for
-# `backward`.
+# requires grad, stores `Node(fn, ctx, parents)` on the output. `ctx` holds whatever `forward` saved for
+# `backward`; `parents` says where each input's gradient goes: to the input's own `Node`, or to the input
+# tensor itself when it is a leaf.
 
 # %%
 x = mg.tensor(rng.standard_normal((2, 3)), requires_grad=True)
@@ -181,15 +183,18 @@ w = mg.tensor(rng.standard_normal((3,)), requires_grad=True)
 h = (x * w).sigmoid()
 loss = h.sum()
 
-print("loss was made by   ", loss._node.fn.__name__, "from", [t.shape for t in loss._node.inputs if t is not None])
+def describe(item):
+    return item.fn.__name__ if isinstance(item, Node) else f"leaf{item.shape}"
+
+print("loss was made by   ", loss._node.fn.__name__, "from", [describe(p) for p in loss._node.parents if p is not None])
 print("h was made by      ", h._node.fn.__name__)
 print("x is a leaf:       ", x.is_leaf, x._node)
 order = topological_order(loss)
-print("topological order: ", [t._node.fn.__name__ if t._node else f"leaf{t.shape}" for t in order])
-position = {id(t): i for i, t in enumerate(order)}
-for t in order:                    # every tensor comes after the tensors it was computed from
-    if t._node is not None:
-        assert all(position[id(p)] < position[id(t)] for p in t._node.inputs if p is not None and p.requires_grad)
+print("topological order: ", [describe(item) for item in order])
+position = {id(item): i for i, item in enumerate(order)}
+for item in order:                 # every node comes after the nodes and leaves it was computed from
+    if isinstance(item, Node):
+        assert all(position[id(p)] < position[id(item)] for p in item.parents if p is not None)
 
 # %% [markdown]
 # ### Broadcasting meets backward: `sum_to_shape`

@@ -1,7 +1,8 @@
 """Automatic differentiation: the graph (``Function``), the backward pass, and ``gradcheck``."""
-from minigrad.autograd.function import Function, Context
-from minigrad.autograd.grad_mode import no_grad, enable_grad, is_grad_enabled
+from minigrad.autograd.function import Function, Op, Context
+from minigrad.autograd.grad_mode import no_grad, enable_grad, is_grad_enabled, inference_mode, set_grad_enabled
 from minigrad.autograd.gradcheck import gradcheck
-from minigrad.autograd.engine import backward
+from minigrad.autograd.engine import backward, grad
 
-__all__ = ["Function", "Context", "no_grad", "enable_grad", "is_grad_enabled", "gradcheck", "backward"]
+__all__ = ["Function", "Op", "Context", "no_grad", "enable_grad", "is_grad_enabled", "inference_mode",
+           "set_grad_enabled", "gradcheck", "backward", "grad"]

@@ -1,39 +1,59 @@
-"""``Function``: one node of the computation graph — a forward and its hand-derived backward.
+"""``Function``: one step of the computation graph — a forward and its hand-derived backward.
 
-Every differentiable op is a subclass with two static methods working on *raw arrays*
-(NumPy or CuPy), never on Tensors::
+There is one mechanism, ``Function.apply``, in two flavours:
 
-    class Mul(Function):
-        '''z = x * y;   dL/dx = g * y,   dL/dy = g * x'''
-        @staticmethod
-        def forward(ctx, x, y):
-            ctx.save_for_backward(x, y)
-            return x * y
+* **Your own Function**, exactly as in PyTorch: ``forward`` and ``backward`` receive and return
+  Tensors::
 
-        @staticmethod
-        def backward(ctx, g):
-            x, y = ctx.saved_tensors
-            return g * y, g * x
+      class Cube(mg.autograd.Function):
+          @staticmethod
+          def forward(ctx, x):                  # runs without recording a graph
+              ctx.save_for_backward(x)
+              return x ** 3
 
-``Mul.apply(a, b)`` unwraps the tensors, runs ``forward``, wraps the result in a new Tensor
-and — when a gradient is wanted — remembers ``(Mul, ctx, inputs)`` on it, so that
-``backward()`` (see ``engine.py``) can later call ``Mul.backward``.
+          @staticmethod
+          def backward(ctx, g):                 # g = dL/d(output), a Tensor
+              (x,) = ctx.saved_tensors
+              return g * 3 * x ** 2             # dL/dx
+
+      y = Cube.apply(x)
+
+* **minigrad's built-in ops** (``minigrad/ops``) subclass ``Op``, the same thing one level lower:
+  their ``forward`` and ``backward`` work on the *raw arrays* (NumPy or CuPy) inside the tensors,
+  and call the backend's formulas (``ctx.backend``), so that one op definition serves the CPU
+  and the GPU::
+
+      class Mul(Op):
+          '''z = x * y;   dL/dx = g * y,   dL/dy = g * x'''
+          @staticmethod
+          def forward(ctx, x, y):
+              ctx.save_for_backward(x, y)
+              return x * y
+
+          @staticmethod
+          def backward(ctx, g):
+              x, y = ctx.saved_tensors
+              return g * y, g * x
+
+``apply`` runs ``forward``, wraps the result in a new Tensor and — when a gradient is wanted —
+attaches a ``Node`` to it: which Function made it, its ``ctx``, and for each input where its
+gradient must go (the input's own Node, or the input itself if it is a leaf).  ``backward()``
+(``engine.py``) walks these Nodes.  Because a Node points at the *Node* of each input, not at
+the input tensor, an in-place change of a tensor later (which gives it a new Node) never
+rewires the graph of results computed before the change.
 
 A backward may return a gradient *in the broadcast shape of the output*; the engine sums it
 back to each input's shape (``sum_to_shape``) — the one place broadcasting meets backprop.
 """
-import weakref
-
 import numpy as np
 
 from minigrad.autograd import grad_mode
 from minigrad.backends import _backends, get_backend
-
-Tensor = None  # minigrad.tensor.Tensor, imported on first use (tensor.py imports this module)
+from minigrad.tensor import Tensor  # tensor.py imports the autograd package only after defining Tensor
 
 
 class Context:
-    """What a forward leaves for its backward: saved arrays, flags, and the backend."""
+    """What a forward leaves for its backward: saved values, flags, and the backend."""
 
     __slots__ = ("backend", "needs_input_grad", "_saved", "_saved_versions", "_freed", "__dict__")
 
@@ -44,9 +64,10 @@ class Context:
         self._saved_versions = ()
         self._freed = False
 
-    def save_for_backward(self, *arrays):
-        """Keep arrays for the backward pass (inputs, the output, or intermediates)."""
-        self._saved = arrays
+    def save_for_backward(self, *values):
+        """Keep values for the backward pass: arrays in a built-in ``Op``, Tensors in your own
+        ``Function`` (inputs, the output, or intermediates)."""
+        self._saved = values
 
     def check_not_freed(self):
         if self._freed:
@@ -58,14 +79,13 @@ class Context:
     @property
     def saved_tensors(self):
         self.check_not_freed()
-        for owner_ref, version, fn_name in self._saved_versions:
-            owner = owner_ref()
-            if owner is not None and owner._version != version:
+        for counter, version, shape, fn_name in self._saved_versions:
+            if counter.value != version:
                 raise RuntimeError(
-                    f"a tensor of shape {owner.shape} that {fn_name} saved for its backward was changed "
-                    f"in place afterwards (version {version} -> {owner._version}), so its gradient would "
-                    "be wrong. Use the out-of-place op (e.g. x = x + 1 instead of x.add_(1)), or .clone() "
-                    "the tensor before changing it.")
+                    f"a tensor of shape {shape} that {fn_name} saved for its backward was changed in place "
+                    f"afterwards (version {version} -> {counter.value}), so its gradient would be wrong. Use "
+                    "the out-of-place op (e.g. x = x + 1 instead of x += 1 or x.add_(1)), or .clone() the "
+                    "tensor before changing it.")
         return self._saved
 
     def free(self):
@@ -75,33 +95,43 @@ class Context:
 
 
 class Node:
-    """The record left on an op's output: which Function made it, from which inputs."""
+    """The record an op leaves on its output: which Function made it, and where the gradient of
+    each input goes (``parents``: the input's Node, the input tensor itself if it is a leaf that
+    requires grad, or None)."""
 
-    __slots__ = ("fn", "ctx", "inputs")
+    __slots__ = ("fn", "ctx", "parents", "shape", "dtype", "retained", "hooks")
 
-    def __init__(self, fn, ctx, inputs):
+    def __init__(self, fn, ctx, parents, shape, dtype):
         self.fn = fn
         self.ctx = ctx
-        self.inputs = inputs  # tuple of Tensor (or None for non-tensor arguments)
+        self.parents = parents
+        self.shape = shape          # of the output: the engine sums gradients to it
+        self.dtype = dtype
+        self.retained = None        # weak reference to a tensor that asked for .retain_grad()
+        self.hooks = None           # functions registered with Tensor.register_hook
+
+    def name(self):
+        return f"{self.fn.__name__}Backward"
 
 
 class Function:
+    """Base class of a differentiable step whose ``forward``/``backward`` take and return Tensors
+    (PyTorch's ``torch.autograd.Function``).  Call it with ``YourFunction.apply(*inputs)``."""
+
+    on_arrays = False  # True for minigrad's built-in ops (``Op``): forward/backward see raw arrays
+
     @staticmethod
     def forward(ctx, *args, **kwargs):
-        raise NotImplementedError
+        raise NotImplementedError("a Function subclass must define forward(ctx, *inputs)")
 
     @staticmethod
     def backward(ctx, grad_output):
-        raise NotImplementedError
+        raise NotImplementedError("a Function subclass must define backward(ctx, grad_output)")
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        """Run ``forward`` on the raw arrays of ``args`` and wrap the result in a Tensor that
-        remembers (this Function, ctx, inputs) when a gradient will be needed."""
-        global Tensor
-        if Tensor is None:
-            from minigrad.tensor import Tensor
-        # one pass over the arguments: unwrap tensors, find the device, see if a gradient is needed
+        """Run ``forward`` and wrap its result in a Tensor that remembers (this Function, ctx,
+        where each input's gradient goes) when a gradient will be needed."""
         raw, inputs, needs = [], [], []
         device = None
         for a in args:
@@ -110,40 +140,83 @@ class Function:
                     device = a.device
                 elif a.device != device:
                     raise RuntimeError(
-                        f"{cls.__name__}: expected all tensors on one device, but found {device!r} and "
-                        f"{a.device!r}; move one with .to({device!r}) or .to({a.device!r}).")
-                raw.append(a.data)
+                        f"{cls.__name__}: expected all tensors on one device, but found {str(device)!r} and "
+                        f"{str(a.device)!r}; move one with .to({str(device)!r}) or .to({str(a.device)!r}).")
+                raw.append(a._array)
                 inputs.append(a)
                 needs.append(a.requires_grad)
             else:
                 raw.append(a)
                 inputs.append(None)
                 needs.append(False)
+        if device is None:
+            raise TypeError(f"{cls.__name__}.apply needs at least one Tensor argument")
         ctx = Context(_backends.get(device) or get_backend(device))
         requires_grad = grad_mode._enabled and True in needs
         if requires_grad:
             ctx.needs_input_grad = tuple(needs)
-        out = cls.forward(ctx, *raw, **kwargs)
-        if isinstance(out, np.generic):  # NumPy answers 0-d arithmetic with a scalar: keep an array
-            out = np.asarray(out)
-        result = Tensor(out, device=device, requires_grad=requires_grad, _check=False)
+        if cls.on_arrays:
+            out = cls.forward(ctx, *raw, **kwargs)
+            if isinstance(out, np.generic):  # NumPy answers 0-d arithmetic with a scalar: keep an array
+                out = np.asarray(out)
+        else:
+            with grad_mode.no_grad():
+                out_tensor = cls.forward(ctx, *args, **kwargs)
+            if isinstance(out_tensor, Tensor):
+                out = out_tensor._array
+            elif hasattr(out_tensor, "shape") and hasattr(out_tensor, "dtype"):  # an array computed with NumPy
+                out = ctx.backend.asarray(out_tensor)
+            else:
+                raise TypeError(f"{cls.__name__}.forward must return one Tensor, got {type(out_tensor).__name__} "
+                                "(minigrad's Function supports a single output)")
+        result = Tensor._wrap(out, device, requires_grad)
         if requires_grad:
-            inputs = tuple(inputs)
-            result._node = Node(cls, ctx, inputs)
+            parents = tuple(None if t is None or not t.requires_grad else (t if t._node is None else t._node)
+                            for t in inputs)
+            result._node = Node(cls, ctx, parents, out.shape, out.dtype)
             if ctx._saved:
-                ctx._saved_versions = _owners_of(ctx._saved, inputs, result, cls.__name__)
+                ctx._saved_versions = _versions_of_saved(ctx._saved, inputs, result, cls)
         else:
             ctx._saved = ()
+        if cls.is_view and result._array is not raw[0] and _shares_memory(ctx.backend, result._array, raw[0]):
+            inputs[0]._share_storage_with(result, cls.view_index(args))
         return result
 
+    # A Function whose output can be a *view* of its first input (the same memory, as NumPy's
+    # reshape and basic indexing give): the output then shares the input's version counter, so an
+    # in-place change through either is seen by the values saved for backward.
+    is_view = False
 
-def _owners_of(saved, inputs, output, fn_name):
-    """For each saved array that *is* an input's or the output's storage, remember that
-    tensor and its version now, so an in-place change before backward is caught."""
+    @staticmethod
+    def view_index(args):
+        """For an indexing view, the index (so an in-place change of the view can be written into
+        the base as ``base[index] = ...``); None for other views."""
+        return None
+
+
+class Op(Function):
+    """A built-in op: a Function whose ``forward`` and ``backward`` work on raw arrays (NumPy or
+    CuPy) and on the backend's formulas (``ctx.backend``), never on Tensors."""
+
+    on_arrays = True
+
+
+def _shares_memory(backend, a, b):
+    return hasattr(b, "shape") and backend.xp.may_share_memory(a, b)
+
+
+def _versions_of_saved(saved, inputs, output, fn):
+    """For each saved value that belongs to an input or to the output, remember its version
+    counter and version now, so that an in-place change before backward is caught."""
     records = []
-    for array in saved:
-        for t in (*inputs, output):
-            if t is not None and t.data is array:
-                records.append((weakref.ref(t), t._version, fn_name))
-                break
+    for value in saved:
+        if value is None:
+            continue
+        if isinstance(value, Tensor):
+            owner = value
+        else:
+            owner = next((t for t in (*inputs, output) if t is not None and t._array is value), None)
+        if owner is not None:
+            counter = owner._version_counter
+            records.append((counter, counter.value, owner.shape, fn.__name__))
     return tuple(records)

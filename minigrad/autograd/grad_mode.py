@@ -16,6 +16,11 @@ def is_grad_enabled() -> bool:
 class _GradMode:
     mode = True
 
+    def __new__(cls, *args, **kwargs):
+        if cls in (no_grad, enable_grad) and len(args) == 1 and callable(args[0]):
+            return cls()(args[0])  # used bare, as @mg.no_grad (PyTorch allows it too)
+        return super().__new__(cls)
+
     def __enter__(self):
         global _enabled
         self._previous = _enabled
@@ -42,3 +47,35 @@ class no_grad(_GradMode):
 class enable_grad(_GradMode):
     """Context manager / decorator: build the graph inside, even within ``no_grad``."""
     mode = True
+
+
+class inference_mode(_GradMode):
+    """``torch.inference_mode``: like ``no_grad`` here (minigrad has no separate inference tensors)."""
+    mode = False
+
+    def __init__(self, mode=True):
+        self.mode = not mode
+
+
+class set_grad_enabled(_GradMode):
+    """``mg.set_grad_enabled(False)``: switch recording on or off — as a call, or for a ``with`` block."""
+
+    def __init__(self, mode):
+        global _enabled
+        self.mode = bool(mode)
+        self._previous = _enabled
+        _enabled = self.mode  # takes effect at once, as in PyTorch; a with-block restores on exit
+
+    def __enter__(self):
+        return None
+
+    def __call__(self, fn):
+        global _enabled
+        _enabled = self._previous  # used as a decorator: the mode applies only inside fn
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+        return wrapper

@@ -41,7 +41,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     rng = np.random.default_rng(seed)
     with enable_grad():
         out = fn(*base)
-    weights = Tensor(out._backend.asarray(rng.standard_normal(out.shape)), device=out.device)
+    weights = Tensor._wrap(out._backend.asarray(rng.standard_normal(out.shape)), out.device)
 
     def scalar_loss(args):
         y = fn(*args)
@@ -60,7 +60,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
             def shifted(delta):
                 values = flat.copy()
                 values[k] += delta
-                moved = Tensor(x._backend.asarray(values.reshape(x.shape)), device=x.device)
+                moved = Tensor._wrap(x._backend.asarray(values.reshape(x.shape)), x.device)
                 return [moved if j == i else a for j, a in enumerate(base)]
             numeric[k] = (scalar_loss(shifted(+eps)) - scalar_loss(shifted(-eps))) / (2 * eps)
         numeric = numeric.reshape(x.shape)

@@ -32,16 +32,62 @@ DEVICES = ("cpu", "cuda", "cudasim")
 _backends = {}
 
 
-def check_device(device) -> str:
-    """Validate a device name and return it as a plain string."""
-    name = str(device)
-    if name == "gpu":
-        name = "cuda"
-    if name.startswith("cuda:"):
-        name = "cuda"  # one GPU is all minigrad uses
-    if name not in DEVICES:
-        raise ValueError(f"unknown device {device!r}; use one of {', '.join(repr(d) for d in DEVICES)}")
-    return name
+class device(str):
+    """A device name, as ``torch.device``: ``mg.device("cuda")``, ``mg.device("cuda", 0)``, ``mg.device("cpu")``.
+
+    It *is* the plain string (``mg.device("cuda:0") == "cuda"``), with PyTorch's ``.type`` and
+    ``.index``.  minigrad uses one GPU, so "cuda", "cuda:0" and ``device("cuda", 0)`` are the same.
+    This class is minigrad's one device parser: ``Tensor.to``, ``Module.to``, the factories,
+    ``mg.load(map_location=...)`` and the command line all go through it.
+    """
+
+    def __new__(cls, spec, index=None):
+        if isinstance(spec, device) and index is None:
+            return spec
+        text = str(spec) if not hasattr(spec, "type") else str(spec.type)  # also accepts a torch.device
+        name, _, number = text.partition(":")
+        if index is None and number:
+            if not number.isdigit():
+                raise ValueError(f"invalid device {spec!r}: the part after ':' must be a GPU number, e.g. 'cuda:0'")
+            index = int(number)
+        if name not in DEVICES:
+            hint = ""
+            if name == "gpu":
+                hint = " ('gpu' is not a device name in PyTorch either: say 'cuda')"
+            elif name in ("float16", "float32", "float64", "float", "double", "half", "int64", "long", "int32", "bool"):
+                hint = f" ({name!r} looks like a dtype: pass mg.{name}, not a string)"
+            raise ValueError(f"unknown device {spec!r}{hint}; use one of "
+                             + ", ".join(repr(d) for d in DEVICES))
+        if index is not None and (name != "cuda" or index != 0):
+            where = "minigrad uses a single GPU, 'cuda' (= 'cuda:0')" if name == "cuda" else f"'{name}' has no index"
+            raise ValueError(f"invalid device {spec!r}: {where}")
+        return str.__new__(cls, name)
+
+    @property
+    def type(self):
+        return str(self)
+
+    @property
+    def index(self):
+        return 0 if self == "cuda" else None
+
+    def __repr__(self):
+        return f"device(type='{self}')" if self != "cuda" else "device(type='cuda', index=0)"
+
+
+def check_device(spec) -> device:
+    """Parse a device given as a string, an ``mg.device`` (or a ``torch.device``); raise a clear
+    ValueError for anything else."""
+    if spec is None:
+        return CPU
+    if isinstance(spec, device):
+        return spec
+    if not isinstance(spec, str) and not hasattr(spec, "type"):
+        raise TypeError(f"expected a device such as 'cpu', 'cuda' or 'cudasim', got {type(spec).__name__} {spec!r}")
+    return device(spec)
+
+
+CPU = device("cpu")
 
 
 def get_backend(device):
@@ -55,5 +101,6 @@ def get_backend(device):
         else:
             from minigrad.backends.cuda_backend import CudaBackend
             backend = CudaBackend(simulate=(device == "cudasim"))
+        backend.device = device  # the parsed device: what tensors made by this backend report
         _backends[device] = backend
     return backend

@@ -72,7 +72,7 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
 def embedding(indices, weight, padding_idx=None):
     """Row ``indices[...]`` of ``weight``; the ``padding_idx`` row receives no gradient."""
     if not isinstance(indices, Tensor):
-        indices = Tensor(weight._backend.asarray(np.asarray(indices, dtype=np.int64)), device=weight.device)
+        indices = Tensor._wrap(weight._backend.asarray(np.asarray(indices, dtype=np.int64)), weight.device)
     if indices.dtype != dtypes.int64:
         raise TypeError(f"embedding: indices must be int64 (got {indices.dtype}); use .long()")
     if padding_idx is not None and padding_idx < 0:
@@ -117,7 +117,7 @@ def cross_entropy(input, target, ignore_index=-100, label_smoothing=0.0, reducti
 def nll_loss(log_probs, target, ignore_index=-100, reduction="mean"):
     """-log_probs[t] averaged; equals cross_entropy when log_probs = log_softmax(logits)."""
     check_reduction(reduction)
-    picked = log_probs[Tensor(log_probs._backend.xp.arange(log_probs.shape[0]), device=log_probs.device), target]
+    picked = log_probs[Tensor._wrap(log_probs._backend.xp.arange(log_probs.shape[0]), log_probs.device), target]
     keep = (target != ignore_index).float() if log_probs.dtype == dtypes.float32 else (target != ignore_index).double()
     losses_ = -picked * keep
     if reduction == "none":

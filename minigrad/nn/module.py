@@ -20,13 +20,12 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
+from minigrad import dtypes
 from minigrad.nn.parameter import Parameter
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, _parse_to
 
 #: What ``load_state_dict(..., strict=False)`` returns, as in PyTorch.
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
-
-_DEVICE_NAMES = ("cpu", "cuda", "cudasim")
 
 
 class Module:
@@ -278,26 +277,24 @@ class Module:
         return IncompatibleKeys(missing, unexpected)
 
     # ----------------------------------------------------- device and dtype
-    def to(self, device_or_dtype):
-        """Move every parameter and buffer to a device (``"cpu"``, ``"cuda"``, ``"cudasim"``),
-        or convert the floating-point ones to a dtype (``mg.float64``).
+    def to(self, *args, **kwargs):
+        """Move every parameter and buffer to a device (``"cpu"``, ``"cuda"``, ``"cudasim"``), and/or
+        convert the floating-point ones to a dtype: ``model.to("cuda")``, ``model.to(mg.float64)``,
+        ``model.to(device="cpu", dtype=mg.float64)`` — the same arguments as ``Tensor.to``.
 
         Works *in place* (the same Parameter objects are kept), so an optimizer built
         before ``model.to(...)`` still updates the right tensors.
         """
-        if isinstance(device_or_dtype, str) and device_or_dtype.split(":")[0] in _DEVICE_NAMES:
-            for tensor in self._all_tensors():
-                tensor._move_(device_or_dtype)
-            return self
-        from minigrad.dtypes import as_dtype
-        dtype = as_dtype(device_or_dtype)
-        if dtype.kind != "f":
+        device, dtype = _parse_to(args, kwargs)
+        if dtype is not None and dtype.kind != "f":
             raise TypeError(f"Module.to(dtype) only converts to floating dtypes, got {dtype}")
         for tensor in self._all_tensors():
-            if tensor.dtype.kind == "f":
-                tensor.data = tensor.data.astype(dtype)
+            if device is not None:
+                tensor._move_(device)
+            if dtype is not None and tensor.dtype.kind == "f":
+                tensor._array = tensor._array.astype(dtype)
                 if tensor.grad is not None:
-                    tensor.grad.data = tensor.grad.data.astype(dtype)
+                    tensor.grad._array = tensor.grad._array.astype(dtype)
         return self
 
     def _all_tensors(self):
@@ -305,10 +302,13 @@ class Module:
         yield from self.buffers()
 
     def float(self):
-        return self.to("float32")
+        return self.to(dtypes.float32)
 
     def double(self):
-        return self.to("float64")
+        return self.to(dtypes.float64)
+
+    def half(self):
+        return self.to(dtypes.float16)
 
     def cpu(self):
         return self.to("cpu")

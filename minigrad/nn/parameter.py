@@ -18,11 +18,14 @@ class Parameter(Tensor):
     (True, True)
     """
 
-    def __init__(self, data: Tensor, requires_grad: bool = True):
+    def __init__(self, data: Tensor = None, requires_grad: bool = True):
+        if data is None:
+            from minigrad.creation import empty
+            data = empty(0)
         if not isinstance(data, Tensor):
             raise TypeError(f"Parameter wraps a minigrad Tensor, got {type(data).__name__}; "
                             "write Parameter(mg.tensor(values))")
-        Tensor.__init__(self, data.data, device=data.device, requires_grad=requires_grad)
+        self._init(data._array, data.device, requires_grad)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + Tensor.__repr__(self)

@@ -13,9 +13,9 @@ def clip_grad_norm_(parameters, max_norm: float) -> float:
     if not grads:
         return 0.0
     xp = get_backend(grads[0].device).xp
-    total = math.sqrt(sum(float(xp.sum(g.data.astype(np.float64) ** 2)) for g in grads))
+    total = math.sqrt(sum(float(xp.sum(g._array.astype(np.float64) ** 2)) for g in grads))
     scale = max_norm / (total + 1e-6)
     if scale < 1.0:
         for g in grads:
-            g.data = g.data * g.data.dtype.type(scale)
+            g._array *= g.dtype.type(scale)
     return total

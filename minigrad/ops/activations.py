@@ -7,10 +7,10 @@ GELU      y = x Phi(x)   (Phi = standard normal CDF)
                                             dy/dx = Phi(x) + x phi(x)   (phi = normal density)
 GELU, tanh approximation   y = x/2 (1 + tanh(c (x + 0.044715 x^3))),  c = sqrt(2/pi)
 """
-from minigrad.autograd.function import Function
+from minigrad.autograd.function import Op
 
 
-class ReLU(Function):
+class ReLU(Op):
     """y = max(0, x).    gx = g * [x > 0]."""
 
     @staticmethod
@@ -24,7 +24,7 @@ class ReLU(Function):
         return ctx.backend.relu_backward(g, x)
 
 
-class Sigmoid(Function):
+class Sigmoid(Op):
     """y = 1 / (1 + e^-x), computed without overflow for any x.    gx = g * y * (1 - y)."""
 
     @staticmethod
@@ -39,7 +39,7 @@ class Sigmoid(Function):
         return ctx.backend.sigmoid_backward(g, y)
 
 
-class Tanh(Function):
+class Tanh(Op):
     """y = tanh(x).    gx = g * (1 - y^2)."""
 
     @staticmethod
@@ -54,7 +54,7 @@ class Tanh(Function):
         return ctx.backend.tanh_backward(g, y)
 
 
-class GELU(Function):
+class GELU(Op):
     """y = x Phi(x) (or its tanh approximation).    gx = g * (Phi(x) + x phi(x))."""
 
     @staticmethod

@@ -4,10 +4,10 @@ Each unit is zeroed with probability p and the survivors are scaled by 1/(1-p), 
 expected value of y equals x and nothing needs rescaling at evaluation time.
     gx = g * m / (1 - p).
 """
-from minigrad.autograd.function import Function
+from minigrad.autograd.function import Op
 
 
-class Dropout(Function):
+class Dropout(Op):
     """y = x * mask / (1 - p).    gx = g * mask / (1 - p)."""
 
     @staticmethod

@@ -4,10 +4,10 @@ input's shape, so each backward here is written as if no broadcasting happened.
 Python numbers may stand on either side; they arrive here as plain numbers, need no gradient,
 and get ``None`` for one.
 """
-from minigrad.autograd.function import Function
+from minigrad.autograd.function import Op
 
 
-class Add(Function):
+class Add(Op):
     """z = x + y.    dz/dx = 1, dz/dy = 1:   gx = g,  gy = g."""
 
     @staticmethod
@@ -19,7 +19,7 @@ class Add(Function):
         return g, g
 
 
-class Sub(Function):
+class Sub(Op):
     """z = x - y.    gx = g,  gy = -g."""
 
     @staticmethod
@@ -31,36 +31,42 @@ class Sub(Function):
         return g, -g
 
 
-class Mul(Function):
+class Mul(Op):
     """z = x * y.    dz/dx = y, dz/dy = x:   gx = g * y,  gy = g * x."""
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        # keep only what the backward will use: x only for gy, y only for gx (so that x *= 2 on a
+        # tensor inside the graph does not invalidate a saved value it does not need)
+        needs = ctx.needs_input_grad
+        if needs:
+            ctx.save_for_backward(x if needs[1] else None, y if needs[0] else None)
         return x * y
 
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        return g * y, g * x
+        return (g * y if y is not None else None), (g * x if x is not None else None)
 
 
-class Div(Function):
+class Div(Op):
     """z = x / y.    dz/dx = 1/y, dz/dy = -x/y^2:   gx = g / y,  gy = -g * x / y^2."""
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        needs = ctx.needs_input_grad
+        if needs:  # x is needed only for gy
+            ctx.save_for_backward(x if needs[1] else None, y)
         return x / y
 
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         gx = g / y
-        return gx, -gx * x / y
+        return gx, (-gx * x / y if x is not None else None)
 
 
-class Pow(Function):
+class Pow(Op):
     """z = x ** y  (either may be a plain number).
 
     dz/dx = y * x^(y-1)          dz/dy = x^y * ln(x)   (only defined for x > 0)
@@ -84,7 +90,7 @@ class Pow(Function):
         return gx, gy
 
 
-class Neg(Function):
+class Neg(Op):
     """z = -x.    gx = -g."""
 
     @staticmethod
@@ -96,7 +102,7 @@ class Neg(Function):
         return -g
 
 
-class Exp(Function):
+class Exp(Op):
     """z = e^x.    dz/dx = e^x = z:   gx = g * z."""
 
     @staticmethod
@@ -111,7 +117,7 @@ class Exp(Function):
         return g * z
 
 
-class Log(Function):
+class Log(Op):
     """z = ln x.    dz/dx = 1/x:   gx = g / x."""
 
     @staticmethod
@@ -125,7 +131,7 @@ class Log(Function):
         return g / x
 
 
-class Sqrt(Function):
+class Sqrt(Op):
     """z = sqrt(x).    dz/dx = 1 / (2 sqrt(x)):   gx = g / (2 z)."""
 
     @staticmethod
@@ -140,7 +146,7 @@ class Sqrt(Function):
         return g / (2 * z)
 
 
-class Abs(Function):
+class Abs(Op):
     """z = |x|.    dz/dx = sign(x)  (0 at x = 0, as in PyTorch)."""
 
     @staticmethod
@@ -154,7 +160,7 @@ class Abs(Function):
         return g * ctx.backend.xp.sign(x)
 
 
-class Clamp(Function):
+class Clamp(Op):
     """z = min(max(x, lo), hi).    dz/dx = 1 where lo <= x <= hi, else 0."""
 
     @staticmethod
@@ -176,7 +182,7 @@ class Clamp(Function):
         return g * inside
 
 
-class Maximum(Function):
+class Maximum(Op):
     """z = max(x, y).  The gradient goes to the larger input; on a tie it is split in half
     (as in PyTorch):   gx = g * ([x > y] + [x == y] / 2),   gy likewise."""
 
@@ -192,7 +198,7 @@ class Maximum(Function):
         return g * share, g * (1 - share)
 
 
-class Minimum(Function):
+class Minimum(Op):
     """z = min(x, y).  gx = g * ([x < y] + [x == y] / 2),   gy = g - gx."""
 
     @staticmethod
@@ -207,7 +213,7 @@ class Minimum(Function):
         return g * share, g * (1 - share)
 
 
-class Where(Function):
+class Where(Op):
     """z = x where cond else y.   gx = g where cond else 0,   gy = g where not cond else 0."""
 
     @staticmethod
@@ -222,7 +228,7 @@ class Where(Function):
         return None, ctx.backend.xp.where(cond, g, zero), ctx.backend.xp.where(cond, zero, g)
 
 
-class MaskedFill(Function):
+class MaskedFill(Op):
     """z = value where mask else x.    gx = 0 where mask else g."""
 
     @staticmethod

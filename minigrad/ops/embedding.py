@@ -4,10 +4,10 @@ Backward: row r of W was copied to every position n with i_n = r, so
     gW[r] = sum over {n : i_n = r} of g[n]          (a scatter-add)
 and the padding row (if any) gets no gradient, so it stays as it is.
 """
-from minigrad.autograd.function import Function
+from minigrad.autograd.function import Op
 
 
-class Embedding(Function):
+class Embedding(Op):
     """y = W[indices].    gW = scatter-add of g into the rows that were picked."""
 
     @staticmethod

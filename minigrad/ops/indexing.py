@@ -4,7 +4,7 @@ Every element of z is some element of x, so the gradient of x is g *scattered ba
 each element came from.  An element picked several times (e.g. x[[0, 0, 1]]) receives the sum
 of its gradients — a scatter-**add**, not a plain assignment.
 """
-from minigrad.autograd.function import Function
+from minigrad.autograd.function import Op
 
 
 def _is_basic(index):
@@ -13,8 +13,16 @@ def _is_basic(index):
     return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in items)
 
 
-class Index(Function):
-    """z = x[index].    gx = zeros like x, then gx[index] += g (repeats add up)."""
+class Index(Op):
+    """z = x[index].    gx = zeros like x, then gx[index] += g (repeats add up).
+
+    With basic indexing (ints, slices) NumPy returns a *view*: z shares x's memory."""
+
+    is_view = True
+
+    @staticmethod
+    def view_index(args):
+        return args[1] if _is_basic(args[1]) else None
 
     @staticmethod
     def forward(ctx, x, index):
@@ -32,3 +40,24 @@ class Index(Function):
         else:
             ctx.backend.scatter_add(gx, ctx.index, g)
         return gx, None
+
+
+class SetItem(Op):
+    """z = x with z[index] = v  (the recorded form of ``x[index] = v``).
+
+    The elements at ``index`` no longer depend on x:  gx = g with g[index] set to 0;
+    v was copied (and broadcast) into z[index]:  gv = g[index]  (the engine sums it back to v's shape).
+    """
+
+    @staticmethod
+    def forward(ctx, x, v, index):
+        ctx.index = index
+        z = x.copy()
+        z[index] = v
+        return z
+
+    @staticmethod
+    def backward(ctx, g):
+        gx = g.copy()
+        gx[ctx.index] = 0
+        return gx, g[ctx.index], None

@@ -5,10 +5,10 @@ scalar L with G = dL/dB:  dL = <G, dB> = <G, -B dA B> = <-B^T G B^T, dA>, hence
 
     gA = -B^T G B^T        (B = A^-1; batched over leading axes).
 """
-from minigrad.autograd.function import Function
+from minigrad.autograd.function import Op
 
 
-class Inverse(Function):
+class Inverse(Op):
     """B = A^-1.    gA = -B^T g B^T."""
 
     @staticmethod

@@ -4,7 +4,7 @@ The backend returns the *per-element (or per-row) loss* and its derivative in on
 reduction ("mean", "sum", "none") is applied here, and g (the gradient arriving from above) is
 spread back the same way.
 """
-from minigrad.autograd.function import Function
+from minigrad.autograd.function import Op
 
 
 def _reduce(xp, per_item, reduction, count=None):
@@ -30,7 +30,7 @@ def check_reduction(reduction):
         raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
-class MSELoss(Function):
+class MSELoss(Op):
     """L = mean_i (x_i - t_i)^2.    dL/dx_i = 2 (x_i - t_i) / n,   dL/dt_i = -dL/dx_i."""
 
     @staticmethod
@@ -49,7 +49,7 @@ class MSELoss(Function):
         return gx, -gx, None
 
 
-class CrossEntropy(Function):
+class CrossEntropy(Op):
     """Cross-entropy from logits x (N, C) and class indices t (N,):
 
         L_n = -log softmax(x_n)[t_n] = -x_{n,t} + log sum_j e^{x_{n,j}}    (log-sum-exp: stable)
@@ -77,7 +77,7 @@ class CrossEntropy(Function):
         return _spread(g, local, ctx.reduction, ctx.count), None, None, None, None
 
 
-class BCEWithLogits(Function):
+class BCEWithLogits(Op):
     """Binary cross-entropy from a logit x and a target y in [0, 1]:
 
         L = -y log s(x) - (1 - y) log(1 - s(x)) = max(x, 0) - x y + log(1 + e^{-|x|})
@@ -99,7 +99,7 @@ class BCEWithLogits(Function):
         return _spread(g, local, ctx.reduction, ctx.count), _spread(g, -x, ctx.reduction, ctx.count), None
 
 
-class HingeLoss(Function):
+class HingeLoss(Op):
     """Binary hinge loss for labels y in {-1, +1}:  L_i = max(0, 1 - y_i s_i).
 
     dL_i/ds_i = -y_i where 1 - y_i s_i > 0 (inside the margin), else 0.
@@ -118,7 +118,7 @@ class HingeLoss(Function):
         return _spread(g, local, ctx.reduction, ctx.count), None, None
 
 
-class MultiMarginLoss(Function):
+class MultiMarginLoss(Op):
     """Multi-class hinge loss (PyTorch's multi_margin_loss) for x (N, C), t (N,):
 
         L_n = (1/C) sum_{j != t} max(0, margin - x_{n,t} + x_{n,j})^p

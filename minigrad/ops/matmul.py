@@ -8,7 +8,9 @@ Its derivatives: dC_ij/dA_ik = B_kj and dC_ij/dB_kj = A_ik, so
 (shapes: g is (m, n), B^T is (n, k) -> gA is (m, k), like A).  For batched inputs the same
 holds per batch; batch axes that were broadcast are summed back by the engine.
 """
-from minigrad.autograd.function import Function
+import numpy as np
+
+from minigrad.autograd.function import Op
 
 
 def _check_matmul_shapes(a_shape, b_shape):
@@ -18,9 +20,15 @@ def _check_matmul_shapes(a_shape, b_shape):
     k_b = b_shape[0] if len(b_shape) == 1 else b_shape[-2]
     if k_a != k_b:
         raise RuntimeError(f"matmul: {a_shape} @ {b_shape}: inner dimensions {k_a} and {k_b} differ")
+    batch_a, batch_b = a_shape[:-2], b_shape[:-2]
+    try:
+        np.broadcast_shapes(batch_a, batch_b)
+    except ValueError:
+        raise RuntimeError(f"matmul: {a_shape} @ {b_shape}: the batch dimensions {batch_a} and {batch_b} cannot be "
+                           "broadcast together (compared from the right, each pair must be equal or 1)") from None
 
 
-class MatMul(Function):
+class MatMul(Op):
     """C = A @ B  (1-D, 2-D, batched and broadcast).
 
     A 1-D A is treated as a row (1, k) and a 1-D B as a column (k, 1); the added axis is
@@ -63,7 +71,7 @@ class MatMul(Function):
         return ga, gb
 
 
-class Linear(Function):
+class Linear(Op):
     """y = x W^T + b  for x (..., in), W (out, in), b (out,) — a fused matmul and bias add.
 
     gx = g W,   gW = g^T x  (summed over all leading axes),   gb = sum of g over leading axes.
@@ -96,7 +104,7 @@ class Linear(Function):
         return gx, gw, gb
 
 
-class Dot(Function):
+class Dot(Op):
     """z = sum_i a_i b_i  (two 1-D tensors).    ga = g * b,   gb = g * a."""
 
     @staticmethod
@@ -112,7 +120,7 @@ class Dot(Function):
         return g * b, g * a
 
 
-class Cross(Function):
+class Cross(Op):
     """c = a x b over an axis of length 3:  c = (a2 b3 - a3 b2, a3 b1 - a1 b3, a1 b2 - a2 b1).
 
     For L with gradient g = dL/dc:  dL/da = b x g   and   dL/db = g x a

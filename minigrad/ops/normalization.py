@@ -9,10 +9,10 @@ Backward (g = dL/dy, and gh = g * w = dL/dxhat):
 The two mean terms are the gradient flowing through mu and through rstd: moving one x_i
 moves the mean and the spread of the whole row.
 """
-from minigrad.autograd.function import Function
+from minigrad.autograd.function import Op
 
 
-class LayerNorm(Function):
+class LayerNorm(Op):
     """y = w * (x - mean) / sqrt(var + eps) + b over the last ``n_norm`` axes."""
 
     @staticmethod

@@ -4,7 +4,7 @@ The backward of a reduction must *spread* g back over the reduced axes.  With ke
 reduced axes are still there as size-1 axes and plain broadcasting spreads g; without it we
 first re-insert them (``_keepdim_shape``).
 """
-from minigrad.autograd.function import Function
+from minigrad.autograd.function import Op
 
 
 def normalize_dims(dim, ndim):
@@ -24,7 +24,7 @@ def _keepdim_shape(shape, axes):
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
-class Sum(Function):
+class Sum(Op):
     """z = sum_i x_i over the axes.    dz/dx_i = 1:   gx = g spread over the reduced axes."""
 
     @staticmethod
@@ -38,7 +38,7 @@ class Sum(Function):
         return ctx.backend.xp.broadcast_to(g, ctx.shape), None, None
 
 
-class Mean(Function):
+class Mean(Op):
     """z = (1/n) sum_i x_i.    dz/dx_i = 1/n:   gx = g / n spread over the reduced axes."""
 
     @staticmethod
@@ -55,7 +55,7 @@ class Mean(Function):
         return ctx.backend.xp.broadcast_to(g, ctx.shape), None, None
 
 
-class Var(Function):
+class Var(Op):
     """z = sum_i (x_i - mean)^2 / (n - correction)     (correction=1: the unbiased estimate).
 
     dz/dx_i = 2 (x_i - mean) / (n - correction)   (the terms through the mean cancel, because
@@ -80,7 +80,7 @@ class Var(Function):
         return g * 2 * centered / ctx.divisor, None, None, None
 
 
-class Max(Function):
+class Max(Op):
     """z = max_i x_i.    dz/dx_i = 1 for the maximal element(s), else 0.  When several
     elements tie for the maximum the gradient is shared equally between them."""
 
@@ -99,7 +99,7 @@ class Max(Function):
         return g.reshape(z.shape) * share, None, None
 
 
-class Min(Function):
+class Min(Op):
     """z = min_i x_i.    The gradient goes to the minimal element(s), shared equally on ties."""
 
     @staticmethod

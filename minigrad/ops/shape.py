@@ -1,11 +1,13 @@
 """Ops that move numbers around without changing them: their backward moves the gradient
 back the same way.
 """
-from minigrad.autograd.function import Function
+from minigrad.autograd.function import Op
 
 
-class Reshape(Function):
+class Reshape(Op):
     """z = x viewed with a new shape (same elements, same order).    gx = g reshaped back."""
+
+    is_view = True  # NumPy reshapes without copying whenever the memory layout allows
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -21,8 +23,10 @@ class Reshape(Function):
         return g.reshape(ctx.shape), None
 
 
-class Permute(Function):
+class Permute(Op):
     """z = x with its axes reordered by ``dims``.    gx = g with the inverse permutation."""
+
+    is_view = True
 
     @staticmethod
     def forward(ctx, x, dims):
@@ -37,12 +41,14 @@ class Permute(Function):
         return g.transpose(inverse), None
 
 
-class Expand(Function):
+class Expand(Op):
     """z = x broadcast to a bigger shape (a view, no copy).
 
     Each element of x is copied to many places, so its gradient is the sum of theirs — exactly
     what the engine's ``sum_to_shape`` does to every input gradient, so g is returned as is.
     """
+
+    is_view = True
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -57,7 +63,7 @@ class Expand(Function):
         return g, None
 
 
-class Cat(Function):
+class Cat(Op):
     """z = the inputs joined along ``dim``.    Each input's gradient is its slice of g."""
 
     @staticmethod
@@ -77,7 +83,7 @@ class Cat(Function):
         return tuple(grads)
 
 
-class Clone(Function):
+class Clone(Op):
     """z = a fresh copy of x.    gx = g."""
 
     @staticmethod
@@ -89,7 +95,7 @@ class Clone(Function):
         return g
 
 
-class Cast(Function):
+class Cast(Op):
     """z = x converted to another dtype (e.g. float32 -> float64).    gx = g in x's dtype."""
 
     @staticmethod
@@ -100,3 +106,29 @@ class Cast(Function):
     @staticmethod
     def backward(ctx, g):
         return g.astype(ctx.dtype), None
+
+
+class Fill(Op):
+    """z = a constant (a number, or an array of x's shape) in x's place: ``x.fill_(v)``, ``x.zero_()``,
+    ``x.uniform_()`` recorded.  z does not depend on x:  gx = 0 (returned as None: nothing flows)."""
+
+    @staticmethod
+    def forward(ctx, x, value):
+        return ctx.backend.xp.broadcast_to(ctx.backend.xp.asarray(value, dtype=x.dtype), x.shape).copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return None, None
+
+
+class CopyFrom(Op):
+    """z = source broadcast to x's shape: ``x.copy_(source)`` recorded.
+    gx = 0 (x is overwritten),  gsource = g (summed back to source's shape by the engine)."""
+
+    @staticmethod
+    def forward(ctx, x, source):
+        return ctx.backend.xp.broadcast_to(source, x.shape).copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return None, g

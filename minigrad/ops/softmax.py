@@ -11,7 +11,7 @@ Log-softmax y_i = x_i - m - log sum_j e^{x_j - m}      (the log-sum-exp trick)
 
 The backend works on the last axis; another ``dim`` is moved to the end and back.
 """
-from minigrad.autograd.function import Function
+from minigrad.autograd.function import Op
 
 
 def _to_last(xp, x, dim):
@@ -22,7 +22,7 @@ def _from_last(xp, x, dim):
     return xp.moveaxis(x, -1, dim) if dim not in (-1, x.ndim - 1) else x
 
 
-class Softmax(Function):
+class Softmax(Op):
     """y = softmax(x) along ``dim``.    gx = y * (g - sum(g * y))."""
 
     @staticmethod
@@ -40,7 +40,7 @@ class Softmax(Function):
         return _from_last(xp, ctx.backend.softmax_backward(_to_last(xp, g, ctx.dim), y), ctx.dim), None
 
 
-class LogSoftmax(Function):
+class LogSoftmax(Op):
     """y = log softmax(x) along ``dim``.    gx = g - exp(y) * sum(g)."""
 
     @staticmethod

@@ -45,11 +45,11 @@ class Adam(Optimizer):
                 if not state:
                     xp = get_backend(param.device).xp
                     state["step"] = 0
-                    state["exp_avg"] = Tensor(xp.zeros_like(param.data), device=param.device)
-                    state["exp_avg_sq"] = Tensor(xp.zeros_like(param.data), device=param.device)
+                    state["exp_avg"] = Tensor._wrap(xp.zeros_like(param._array), param.device)
+                    state["exp_avg_sq"] = Tensor._wrap(xp.zeros_like(param._array), param.device)
                 state["step"] += 1
                 get_backend(param.device).adam_step(
-                    param.data, param.grad.data, state["exp_avg"].data, state["exp_avg_sq"].data,
+                    param._array, param.grad._array, state["exp_avg"]._array, state["exp_avg_sq"]._array,
                     step=state["step"], lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
                     weight_decay=group["weight_decay"], decoupled_weight_decay=self.decoupled_weight_decay)
 

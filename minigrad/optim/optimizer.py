@@ -19,6 +19,7 @@ Options a group does not set come from the constructor's defaults.  A training s
 (momentum buffers, Adam's moving averages), keyed by the parameter itself
 (Tensors hash by identity, so ``optimizer.state[param]`` works as in PyTorch).
 """
+from minigrad.backends import check_device
 from minigrad.tensor import Tensor
 
 
@@ -131,7 +132,7 @@ def _like_param(value, param):
     """A saved state value, as a fresh Tensor on ``param``'s device and of its dtype (numbers stay numbers)."""
     if not isinstance(value, Tensor):
         if hasattr(value, "shape") and hasattr(value, "dtype"):  # a numpy array
-            value = Tensor(value.copy(), device="cpu")
+            value = Tensor._wrap(value.copy(), check_device("cpu"))
         else:
             return value
     value = value.detach().clone()

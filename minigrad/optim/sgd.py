@@ -43,9 +43,9 @@ class SGD(Optimizer):
                 buffer = state.get("momentum_buffer")
                 first_step = buffer is None
                 if group["momentum"] != 0 and buffer is None:
-                    buffer = Tensor(get_backend(param.device).xp.zeros_like(param.data), device=param.device)
+                    buffer = Tensor._wrap(get_backend(param.device).xp.zeros_like(param._array), param.device)
                     state["momentum_buffer"] = buffer
                 get_backend(param.device).sgd_step(
-                    param.data, param.grad.data, None if buffer is None else buffer.data,
+                    param._array, param.grad._array, None if buffer is None else buffer._array,
                     lr=group["lr"], momentum=group["momentum"], dampening=group["dampening"],
                     weight_decay=group["weight_decay"], nesterov=group["nesterov"], first_step=first_step)

@@ -59,16 +59,16 @@ class WeightAverage:
 
     def __init__(self, parameters, decay):
         self.decay = decay
-        self.pairs = [(p, p.data.copy()) for p in parameters]
+        self.pairs = [(p, p._array.copy()) for p in parameters]
 
     def update(self):
         for p, average in self.pairs:
             average *= self.decay
-            average += (1 - self.decay) * p.data
+            average += (1 - self.decay) * p._array
 
     def swap(self):
         for i, (p, average) in enumerate(self.pairs):
-            p.data, self.pairs[i] = average, (p, p.data)
+            p._array, self.pairs[i] = average, (p, p._array)
 
 
 def replace_with_unk(ids: np.ndarray, mask: np.ndarray, probability: float, unk_id: int, rng) -> np.ndarray:
