@@ -10,13 +10,14 @@ from minigrad import dtypes as _dtypes
 from minigrad.dtypes import (float16, float32, float64, uint8, int8, int16, int32, int64, bfloat16,
                              get_default_dtype, set_default_dtype, result_type)
 from minigrad.dtypes import bool_ as bool  # noqa: A001  (mg.bool, as torch.bool)
-from minigrad.backends import device
+from minigrad.backends import device, set_default_device, get_default_device
 from minigrad.tensor import Tensor
 from minigrad.creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, eye, zeros_like, ones_like,
                                empty_like, full_like, arange, linspace, randn, rand, randint, randperm, randn_like,
-                               rand_like, randint_like)
+                               rand_like, randint_like, FloatTensor, DoubleTensor, HalfTensor, LongTensor,
+                               IntTensor, ShortTensor, ByteTensor, BoolTensor)
 from minigrad.random import manual_seed, seed, initial_seed, get_rng_state, set_rng_state, Generator
-from minigrad.autograd import no_grad, enable_grad, is_grad_enabled
+from minigrad.autograd import no_grad, enable_grad, is_grad_enabled, set_grad_enabled, inference_mode
 from minigrad.functions import (where, maximum, minimum, matmul, dot, cross, cat, concat, stack, exp, log, sqrt,
                                 abs, clamp, sum, mean, argmax, relu, sigmoid, tanh, softmax, transpose, reshape,
                                 flatten, allclose)

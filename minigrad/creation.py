@@ -194,3 +194,23 @@ def randint_like(t, low=0, high=None, dtype=None, device=None):
         low, high = 0, low
     dt, dev = _like(t, dtype, device)
     return randint(low, high, t.shape, dtype=dt, device=dev)
+
+
+# ---------------------------------------------------------------------- PyTorch's legacy constructors
+def _legacy_constructor(dtype, name):
+    def make(*data, device=None):
+        return Tensor(*data, device=device, dtype=dtype)
+    make.__name__ = make.__qualname__ = name
+    make.__doc__ = (f"``mg.{name}(values)`` or ``mg.{name}(2, 3)``: a {dtype} tensor, as ``torch.{name}`` "
+                    "(a function here: ``isinstance(t, mg.{name})`` is not supported; check ``t.dtype``).")
+    return make
+
+
+FloatTensor = _legacy_constructor(dtypes.float32, "FloatTensor")
+DoubleTensor = _legacy_constructor(dtypes.float64, "DoubleTensor")
+HalfTensor = _legacy_constructor(dtypes.float16, "HalfTensor")
+LongTensor = _legacy_constructor(dtypes.int64, "LongTensor")
+IntTensor = _legacy_constructor(dtypes.int32, "IntTensor")
+ShortTensor = _legacy_constructor(dtypes.int16, "ShortTensor")
+ByteTensor = _legacy_constructor(dtypes.uint8, "ByteTensor")
+BoolTensor = _legacy_constructor(dtypes.bool_, "BoolTensor")

@@ -49,6 +49,8 @@ class Tensor:
         never depend on leftovers).  Most code uses ``mg.tensor(values)`` instead."""
         dtype = dtypes.as_dtype(dtype) or dtypes.get_default_dtype()
         device = check_device(device)
+        if not data:
+            data = (0,)  # mg.Tensor() is an empty 1-d tensor, as in PyTorch
         if len(data) == 1 and not isinstance(data[0], (int, np.integer)):
             array = np.asarray(data[0].numpy() if isinstance(data[0], Tensor) else data[0], dtype=dtype)
             array = array.copy() if isinstance(data[0], np.ndarray) else array
@@ -347,10 +349,10 @@ class Tensor:
         """Make the other side of a binary op usable: a Tensor on our device, or a Python number."""
         if isinstance(other, Tensor):
             return other
+        if isinstance(other, np.generic):  # np.float64(2.0) counts as a plain number, as in PyTorch
+            return other.item()
         if isinstance(other, (bool, int, float)):
             return other
-        if isinstance(other, np.generic):  # np.float64(2.0) counts as a number, as in PyTorch
-            return other.item()
         array = np.asarray(other)
         if array.dtype.kind == "f" and not isinstance(other, np.ndarray):
             array = array.astype(dtypes.get_default_dtype())

@@ -77,9 +77,9 @@ class device(str):
 
 def check_device(spec) -> device:
     """Parse a device given as a string, an ``mg.device`` (or a ``torch.device``); raise a clear
-    ValueError for anything else."""
+    ValueError for anything else.  None means the default device (``set_default_device``)."""
     if spec is None:
-        return CPU
+        return _default_device
     if isinstance(spec, device):
         return spec
     if not isinstance(spec, str) and not hasattr(spec, "type"):
@@ -88,6 +88,17 @@ def check_device(spec) -> device:
 
 
 CPU = device("cpu")
+_default_device = CPU
+
+
+def set_default_device(spec):
+    """Where factories (``mg.zeros``, ``mg.tensor`` ...) put tensors when no ``device=`` is given."""
+    global _default_device
+    _default_device = CPU if spec is None else check_device(spec)
+
+
+def get_default_device() -> device:
+    return _default_device
 
 
 def get_backend(device):
