@@ -39,7 +39,7 @@ class VersionCounter:
 
 
 class Tensor:
-    __slots__ = ("_array", "device", "requires_grad", "grad", "_node", "_version_counter", "_retains_grad",
+    __slots__ = ("_array", "device", "requires_grad", "grad", "_node", "_counter", "_retains_grad",
                  "_view", "_hooks", "__weakref__", "__dict__")
     __array_priority__ = 1000  # so that ndarray + Tensor calls Tensor.__radd__
 
@@ -65,7 +65,7 @@ class Tensor:
         self.requires_grad = requires_grad
         self.grad = None
         self._node = None
-        self._version_counter = VersionCounter()
+        self._counter = None  # made on first use: most tensors are never changed in place or saved
         self._retains_grad = False
         self._view = None
         self._hooks = None
@@ -73,9 +73,18 @@ class Tensor:
     @classmethod
     def _wrap(cls, array, device, requires_grad=False):
         """A Tensor around a raw ``array`` already on ``device`` (no copy, no checks): how minigrad
-        makes tensors internally."""
+        makes tensors internally.  (The same fields as ``_init``, set here directly: this runs for
+        every op's result, so it is kept to the bare assignments.)"""
         tensor = object.__new__(cls)
-        tensor._init(array, device, requires_grad)
+        tensor._array = array
+        tensor.device = device
+        tensor.requires_grad = requires_grad
+        tensor.grad = None
+        tensor._node = None
+        tensor._counter = None
+        tensor._retains_grad = False
+        tensor._view = None
+        tensor._hooks = None
         return tensor
 
     # ------------------------------------------------------------------ basic facts
@@ -104,8 +113,19 @@ class Tensor:
         return self.device == "cuda"
 
     @property
+    def _version_counter(self):
+        """The VersionCounter of this tensor's storage (shared with its views and ``detach()``)."""
+        if self._counter is None:
+            self._counter = VersionCounter()
+        return self._counter
+
+    @_version_counter.setter
+    def _version_counter(self, counter):
+        self._counter = counter
+
+    @property
     def _version(self):
-        return self._version_counter.value
+        return 0 if self._counter is None else self._counter.value
 
     @property
     def _backend(self):
@@ -361,16 +381,24 @@ class Tensor:
     def _binary(self, fn, other, reverse=False, floating=False):
         """Apply a two-input op after promoting both sides to the result dtype (``dtypes.result_type``);
         ``floating``: the result is at least the default float dtype (true division)."""
-        other = self._operand(other)
-        if isinstance(other, Tensor) and other.shape != self.shape:
-            check_broadcastable(fn.__name__.lower(), self.shape, other.shape)
-        dtype = dtypes.result_type(self, other)
-        if floating and not dtypes.is_floating(dtype):
-            dtype = dtypes.get_default_dtype()
-        a = self._cast(dtype)
-        if isinstance(other, Tensor):
-            other = other._cast(dtype)
-        return fn.apply(other, a) if reverse else fn.apply(a, other)
+        kind = self._array.dtype.kind
+        other_type = type(other)
+        if other_type is float and kind == "f" or other_type is int and kind in "fiu":
+            pass  # the common cases need no promotion: a number that fits the tensor's kind
+        else:
+            other = self._operand(other)
+            if isinstance(other, Tensor) and other._array.shape != self._array.shape:
+                check_broadcastable(fn.__name__.lower(), self.shape, other.shape)
+            if not (isinstance(other, Tensor) and other._array.dtype == self._array.dtype and kind != "b"):
+                dtype = dtypes.result_type(self, other)
+                if floating and not dtypes.is_floating(dtype):
+                    dtype = dtypes.get_default_dtype()
+                a = self._cast(dtype)
+                other = other._cast(dtype) if isinstance(other, Tensor) else other
+                return fn.apply(other, a) if reverse else fn.apply(a, other)
+        if floating and kind != "f":
+            return self._cast(dtypes.get_default_dtype())._binary(fn, other, reverse, floating)
+        return fn.apply(other, self) if reverse else fn.apply(self, other)
 
     def __add__(self, other):
         return self._binary(ew.Add, other)

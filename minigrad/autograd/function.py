@@ -132,7 +132,8 @@ class Function:
     def apply(cls, *args, **kwargs):
         """Run ``forward`` and wrap its result in a Tensor that remembers (this Function, ctx,
         where each input's gradient goes) when a gradient will be needed."""
-        raw, inputs, needs = [], [], []
+        # one pass over the arguments: unwrap tensors, find the device, note where gradients go
+        raw, inputs, needs, parents = [], [], [], []
         device = None
         for a in args:
             if isinstance(a, Tensor):
@@ -145,10 +146,12 @@ class Function:
                 raw.append(a._array)
                 inputs.append(a)
                 needs.append(a.requires_grad)
+                parents.append((a if a._node is None else a._node) if a.requires_grad else None)
             else:
                 raw.append(a)
                 inputs.append(None)
                 needs.append(False)
+                parents.append(None)
         if device is None:
             raise TypeError(f"{cls.__name__}.apply needs at least one Tensor argument")
         ctx = Context(_backends.get(device) or get_backend(device))
@@ -171,9 +174,7 @@ class Function:
                                 "(minigrad's Function supports a single output)")
         result = Tensor._wrap(out, device, requires_grad)
         if requires_grad:
-            parents = tuple(None if t is None or not t.requires_grad else (t if t._node is None else t._node)
-                            for t in inputs)
-            result._node = Node(cls, ctx, parents, out.shape, out.dtype)
+            result._node = Node(cls, ctx, tuple(parents), out.shape, out.dtype)
             if ctx._saved:
                 ctx._saved_versions = _versions_of_saved(ctx._saved, inputs, result, cls)
         else:
