@@ -216,6 +216,10 @@ def test_iterable_dataset_batches_like_pytorch():
         assert got == [b.tolist() if hasattr(b, "tolist") else b for b in theirs]
         assert len(ours) == len(theirs)
     assert len(list(mdata.DataLoader(Stream(5), batch_size=2))) == 3
+    chained = SizedStream(2) + SizedStream(3)
+    assert isinstance(chained, mdata.ChainDataset) and len(chained) == 5
+    assert flat(mdata.DataLoader(chained, batch_size=2)) == flat(tdata.DataLoader(TorchStream(2) + TorchStream(3),
+                                                                                  batch_size=2))
     with pytest.raises(TypeError):
         len(mdata.DataLoader(Stream(5)))
 
