@@ -23,6 +23,7 @@ from minigrad.functions import (where, maximum, minimum, matmul, dot, cross, cat
                                 flatten, allclose)
 from minigrad import autograd, linalg, cuda
 from minigrad import nn, optim
+from minigrad import utils
 from minigrad.serialization import save, load
 
 float = float32  # noqa: A001
