@@ -867,8 +867,8 @@ def gather(input, dim, index, *, sparse_grad=False):
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     """A copy of input with out[p with p[dim] replaced by index[p]] = src[p] (or = ``value``)."""
     if reduce is not None:
-        raise NotImplementedError(f"scatter(reduce={reduce!r}) is not supported; use scatter_add(...) for 'add', "
-                                  "or scatter_reduce-free code")
+        raise NotImplementedError(f"scatter(reduce={reduce!r}) is not supported (minigrad has no scatter_reduce); "
+                                  "for reduce='add' use scatter_add(input, dim, index, src)")
     src = value if src is None else src
     if src is None:
         raise TypeError("scatter(): give src (a tensor) or value (a number)")
