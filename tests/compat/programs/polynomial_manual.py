@@ -30,4 +30,4 @@ def train(params, steps=60, learning_rate=1e-6):
             b.grad = None
             c.grad = None
             d.grad = None
-    return losses, {name: p.grad for name, p in params.items()}
+    return losses, {name: p.detach() for name, p in params.items()}
