@@ -167,8 +167,8 @@ def one_hot(tensor, num_classes=-1):
     """int64 ``(*, num_classes)``: 1 at each index of ``tensor`` (int64), 0 elsewhere.  ``num_classes=-1``:
     one more than the largest index."""
     if tensor.dtype != dtypes.int64:
-        raise RuntimeError(f"one_hot is only applicable to index tensor of type LongTensor (int64), got {tensor.dtype}; "
-                           "convert it with .long()")
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor (int64), "
+                           f"got {tensor.dtype}; convert it with .long()")
     xp = tensor._backend.xp
     if num_classes == -1:
         if tensor.numel() == 0:
@@ -525,7 +525,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         return _cross_entropy_with_probabilities(input, target, weight, reduction, label_smoothing)
     if target.dtype != dtypes.int64:
         raise TypeError(f"cross_entropy: target must hold int64 class indices (got {target.dtype}) or, for class "
-                        f"probabilities, be floating point with the input's shape {input.shape}; use .long() for indices")
+                        f"probabilities, be floating point with the input's shape {input.shape}; "
+                        "use .long() for indices")
     rows, row_targets, none_shape = _as_rows("cross_entropy", "logits", input, target)
     _check_class_indices("cross_entropy", row_targets, classes, ignore_index)
     if weight is None:

@@ -192,7 +192,8 @@ def orthogonal_(tensor, gain: float = 1.0, generator=None):
     The QR decomposition of a Gaussian matrix, Q R = A, with Q's columns multiplied by the signs of
     R's diagonal, gives a Q distributed uniformly over the orthogonal matrices."""
     if tensor.ndim < 2:
-        raise ValueError(f"orthogonal_: only tensors with 2 or more dims are supported, got shape {tuple(tensor.shape)}")
+        raise ValueError("orthogonal_: only tensors with 2 or more dims are supported, "
+                         f"got shape {tuple(tensor.shape)}")
     rows = tensor.shape[0]
     cols = tensor.numel() // rows if rows else 0
     if tensor.numel() == 0:
