@@ -89,9 +89,10 @@ np.testing.assert_allclose(w.numpy().sum(axis=-1), 1.0)
 print("output", tuple(out.shape), "weights", tuple(w.shape), "- equal to NumPy; every row of weights sums to 1")
 print("gradcheck(attention) w.r.t. q, k, v:", gradcheck(lambda q, k, v: attention(q, k, v)[0], (q, k, v)))
 
-# minigrad's own function gives the same (it returns (output, weights) too):
-from minigrad.nn.layers.attention import scaled_dot_product_attention
-np.testing.assert_allclose(scaled_dot_product_attention(q, k, v)[0].numpy(), ref_out, rtol=1e-12)
+# minigrad's own function, PyTorch's F.scaled_dot_product_attention, gives the same output;
+# F.attention is the same function returning (output, weights), as ours does:
+np.testing.assert_allclose(F.scaled_dot_product_attention(q, k, v).numpy(), ref_out, rtol=1e-12)
+np.testing.assert_allclose(F.attention(q, k, v)[1].numpy(), ref_w, rtol=1e-12)
 
 # %% [markdown]
 # ## 2. Masks
@@ -129,6 +130,11 @@ np.testing.assert_allclose(attention(x, x, x, padding.unsqueeze(1))[0].numpy()[1
 y = x.detach().clone(); y.data[:, -1] += 10.0
 np.testing.assert_allclose(attention(x, x, x, causal)[0].numpy()[:, :-1], attention(y, y, y, causal)[0].numpy()[:, :-1], rtol=1e-12)
 print("gradcheck(masked attention):", gradcheck(lambda a: attention(a, a, a, causal)[0] + attention(a, a, a, padding.unsqueeze(1))[0], (randn64(2, L, 4),)))
+
+# PyTorch's F.scaled_dot_product_attention takes the opposite bool convention, True = may attend
+# (and builds the causal mask itself with is_causal=True):
+np.testing.assert_allclose(F.scaled_dot_product_attention(x, x, x, attn_mask=~causal).numpy(), attention(x, x, x, causal)[0].numpy(), rtol=1e-12)
+np.testing.assert_allclose(F.scaled_dot_product_attention(x, x, x, is_causal=True).numpy(), attention(x, x, x, causal)[0].numpy(), rtol=1e-12)
 
 fig, axes = plt.subplots(1, 3, figsize=(11, 3.2))
 for ax, weights, title in [(axes[0], attention(x, x, x)[1].numpy()[1], "no mask"),

@@ -1,9 +1,14 @@
 """The layers of ``minigrad.nn``, one small file per family."""
 from minigrad.nn.layers.activation import GELU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from minigrad.nn.layers.attention import MultiheadAttention, scaled_dot_product_attention
+from minigrad.nn.layers.attention import MultiheadAttention
 from minigrad.nn.layers.container import ModuleList, Sequential
 from minigrad.nn.layers.dropout import Dropout
 from minigrad.nn.layers.embedding import Embedding
 from minigrad.nn.layers.linear import Identity, Linear
 from minigrad.nn.layers.normalization import LayerNorm
 from minigrad.nn.layers.transformer import TransformerEncoder, TransformerEncoderLayer
+from minigrad.nn.layers.activation import ELU, Hardtanh, LeakyReLU, Mish, ReLU6, SiLU, Softplus
+from minigrad.nn.layers.container import ModuleDict, ParameterDict, ParameterList
+from minigrad.nn.layers.flatten import Flatten, Unflatten
+from minigrad.nn.layers.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss,
+                                     MSELoss, NLLLoss, SmoothL1Loss)
