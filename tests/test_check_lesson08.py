@@ -1,94 +1,115 @@
-"""The lesson 08 checkers accept right answers and reject typical wrong ones with a useful hint.
-
-Kernels run on Numba's CUDA simulator when there is no GPU (chosen in tests/conftest.py).
-"""
+"""The lesson 08 checkers accept a right answer and reject typical wrong ones with a useful hint."""
 import math
 
+import numpy as np
 import pytest
-from numba import cuda
 
+import minigrad as mg
 from minigrad.check import ExerciseFailed, lesson08
 
 
-def test_exercise1_accepts_ceiling_division(capsys):
-    assert lesson08.exercise1(lambda n, t: (n + t - 1) // t) is True
+def _counts(pred, target):
+    p, t = pred.numpy(), target.numpy()
+    return int(((p == 1) & (t == 1)).sum()), int(((p == 1) & (t == 0)).sum()), int(((p == 0) & (t == 1)).sum())
+
+
+def good_prf(pred, target):
+    tp, fp, fn = _counts(pred, target)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    return precision, recall, (2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0)
+
+
+def test_exercise1_accepts_correct_metrics(capsys):
+    assert lesson08.exercise1(good_prf) is True
     assert "correct" in capsys.readouterr().out
 
 
-def test_exercise1_catches_floor_division():
-    with pytest.raises(ExerciseFailed, match="rounds down"):
-        lesson08.exercise1(lambda n, t: n // t)
+def test_exercise1_names_swapped_precision_and_recall():
+    def swapped(pred, target):
+        p, r, f = good_prf(pred, target)
+        return r, p, f
+    with pytest.raises(ExerciseFailed, match="swapped"):
+        lesson08.exercise1(swapped)
 
 
-def test_exercise1_catches_always_one_more():
-    with pytest.raises(ExerciseFailed, match="one block too many"):
-        lesson08.exercise1(lambda n, t: n // t + 1)
+def test_exercise1_explains_zero_division():
+    def divides_blindly(pred, target):
+        tp, fp, fn = _counts(pred, target)
+        return tp / (tp + fp), tp / (tp + fn), 2 * tp / (2 * tp + fp + fn)
+    with pytest.raises(ExerciseFailed, match="ZeroDivisionError"):
+        lesson08.exercise1(divides_blindly)
 
 
-def test_exercise1_rejects_float_grid():
-    with pytest.raises(ExerciseFailed, match="must be an int"):
-        lesson08.exercise1(lambda n, t: math.ceil(n / t) * 1.0)
+def test_exercise1_names_arithmetic_mean_f1():
+    def arithmetic(pred, target):
+        p, r, _ = good_prf(pred, target)
+        return p, r, (p + r) / 2
+    with pytest.raises(ExerciseFailed, match="harmonic"):
+        lesson08.exercise1(arithmetic)
 
 
-@cuda.jit
-def good_axpy(alpha, x, y, out):
-    row = cuda.blockIdx.y * cuda.blockDim.y + cuda.threadIdx.y
-    col = cuda.blockIdx.x * cuda.blockDim.x + cuda.threadIdx.x
-    if row < out.shape[0] and col < out.shape[1]:
-        out[row, col] = alpha * x[row, col] + y[row, col]
+def good_standardize(train_x, other_x):
+    mean = train_x.mean(dim=0)
+    std = ((train_x - mean) ** 2).mean(dim=0).sqrt()
+    return (train_x - mean) / std, (other_x - mean) / std
 
 
-@cuda.jit
-def unguarded_axpy(alpha, x, y, out):
-    row = cuda.blockIdx.y * cuda.blockDim.y + cuda.threadIdx.y
-    col = cuda.blockIdx.x * cuda.blockDim.x + cuda.threadIdx.x
-    out[row, col] = alpha * x[row, col] + y[row, col]
+def test_exercise2_accepts_training_statistics():
+    assert lesson08.exercise2(good_standardize) is True
 
 
-@cuda.jit
-def swapped_axpy(alpha, x, y, out):
-    row = cuda.blockIdx.x * cuda.blockDim.x + cuda.threadIdx.x   # rows along x: wrong convention
-    col = cuda.blockIdx.y * cuda.blockDim.y + cuda.threadIdx.y
-    if row < out.shape[0] and col < out.shape[1]:
-        out[row, col] = alpha * x[row, col] + y[row, col]
+def test_exercise2_catches_leaky_own_statistics():
+    def own_stats(train_x, other_x):
+        return good_standardize(train_x, train_x)[0], good_standardize(other_x, other_x)[0]
+    with pytest.raises(ExerciseFailed, match="training"):
+        lesson08.exercise2(own_stats)
 
 
-@cuda.jit
-def forgets_alpha(alpha, x, y, out):
-    row = cuda.blockIdx.y * cuda.blockDim.y + cuda.threadIdx.y
-    col = cuda.blockIdx.x * cuda.blockDim.x + cuda.threadIdx.x
-    if row < out.shape[0] and col < out.shape[1]:
-        out[row, col] = x[row, col] + y[row, col]
+def test_exercise2_catches_sample_std():
+    def sample_std(train_x, other_x):
+        mean, std = train_x.mean(dim=0), train_x.std(dim=0)
+        return (train_x - mean) / std, (other_x - mean) / std
+    with pytest.raises(ExerciseFailed, match="n - 1"):
+        lesson08.exercise2(sample_std)
 
 
-def test_exercise2_accepts_guarded_kernel():
-    assert lesson08.exercise2(good_axpy) is True
+def test_exercise2_requires_differentiable_result():
+    def via_numpy(train_x, other_x):
+        a, b = train_x.numpy(), other_x.numpy()
+        m, s = a.mean(0), a.std(0)
+        return mg.tensor((a - m) / s), mg.tensor((b - m) / s)
+    with pytest.raises(ExerciseFailed, match="differentiable"):
+        lesson08.exercise2(via_numpy)
 
 
-def test_exercise2_explains_missing_guard():
-    with pytest.raises(ExerciseFailed, match="guard"):
-        lesson08.exercise2(unguarded_axpy)
+def _init_with_std(std_of_layer):
+    def init(linear):
+        with mg.no_grad():
+            linear.weight.normal_(0.0, std_of_layer(linear))
+            linear.bias.zero_()
+        return linear
+    return init
 
 
-def test_exercise2_explains_swapped_axes():
-    with pytest.raises(ExerciseFailed, match="never written"):
-        lesson08.exercise2(swapped_axpy)
+def test_exercise3_accepts_kaiming():
+    assert lesson08.exercise3(_init_with_std(lambda l: math.sqrt(2 / l.weight.shape[1]))) is True
 
 
-def test_exercise2_reports_wrong_values():
-    with pytest.raises(ExerciseFailed, match="expected alpha"):
-        lesson08.exercise2(forgets_alpha)
+def test_exercise3_catches_fan_out():
+    with pytest.raises(ExerciseFailed, match="fan_in = weight.shape"):
+        lesson08.exercise3(_init_with_std(lambda l: math.sqrt(2 / l.weight.shape[0])))
 
 
-def test_exercise3_accepts_exact_count():
-    assert lesson08.exercise3(lambda m, n, k, t: m * k * math.ceil(n / t) + k * n * math.ceil(m / t)) is True
+def test_exercise3_catches_variance_passed_as_std():
+    with pytest.raises(ExerciseFailed, match="standard deviation, not the variance"):
+        lesson08.exercise3(_init_with_std(lambda l: 2 / l.weight.shape[1]))
 
 
-def test_exercise3_explains_the_napkin_formula():
-    with pytest.raises(ExerciseFailed, match="multiples of the tile"):
-        lesson08.exercise3(lambda m, n, k, t: 2 * m * n * k / t)
-
-
-def test_exercise3_catches_swapped_block_counts():
-    with pytest.raises(ExerciseFailed, match="once per block column"):
-        lesson08.exercise3(lambda m, n, k, t: m * k * math.ceil(m / t) + k * n * math.ceil(n / t))
+def test_exercise3_catches_nonzero_bias():
+    def keeps_bias(linear):
+        with mg.no_grad():
+            linear.weight.normal_(0.0, math.sqrt(2 / linear.weight.shape[1]))
+        return linear
+    with pytest.raises(ExerciseFailed, match="bias"):
+        lesson08.exercise3(keeps_bias)

@@ -99,7 +99,8 @@ def test_every_notebook_matches_its_source():
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)
     notebooks = sorted(lessons.glob("[0-9][0-9]_*.ipynb"))
-    assert len(notebooks) == 12
+    sources = sorted(lessons.glob("_src/[0-9][0-9]_*.py"))
+    assert [s.stem for s in sources] == [n.stem for n in notebooks], "every source has a notebook and vice versa"
     for notebook in notebooks:
         source = lessons / "_src" / (notebook.stem + ".py")
         assert source.exists(), f"{notebook.name} has no source {source.name} in lessons/_src/"

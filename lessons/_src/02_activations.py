@@ -123,7 +123,7 @@ np.testing.assert_allclose(stable, [1.0, 0.0, 0.0])
 # %% [markdown]
 # Softmax is also sensitive to the **scale** of the logits. Multiplying them by a large number pushes it
 # toward a one-hot argmax; multiplying by a small one pushes it toward uniform. This is why attention divides
-# scores by $\sqrt{d}$ (lesson 09).
+# scores by $\sqrt{d}$ (lesson 10).
 
 # %%
 scores = np.array([1.0, 2.0, 0.5, 3.0])

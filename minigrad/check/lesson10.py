@@ -1,97 +1,188 @@
-"""Checkers for lesson 10 (sentiment classification end to end)."""
+"""Checkers for lesson 10 (attention and the Transformer block)."""
+import math
+
 import numpy as np
 
 import minigrad as mg
 from minigrad.check import ExerciseFailed, passed
 
-_TEXTS = ["the film was good", "I didn't like it, it's DULL!", "a gem", "", "the plot was not boring at all , really ."]
+
+def _to_numpy(value, what):
+    if hasattr(value, "numpy"):
+        return np.asarray(value.numpy())
+    if isinstance(value, np.ndarray):
+        return value
+    raise ExerciseFailed(f"{what}: expected a tensor or NumPy array, got {type(value).__name__}")
 
 
-def _vocab():
-    from minigrad.sentiment.encoding import build_vocab
-    return build_vocab(["the film was good", "the plot was boring", "i did n't like it", "a gem"])
+def _softmax(s):
+    e = np.exp(s - s.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
 
 
-def exercise1(encode_batch):
-    """``encode_batch(texts, vocab, max_len) -> (ids, mask)`` as ``SentenceEncoder.batch(encode_all(...))``."""
-    from minigrad.sentiment.encoding import SentenceEncoder
-    vocab = _vocab()
-    for max_len in (32, 4):
-        reference = SentenceEncoder(vocab, max_len)
-        expected_ids, expected_mask = reference.batch(reference.encode_all(_TEXTS))
-        result = encode_batch(_TEXTS, vocab, max_len)
+def _reference_attention(q, k, v, not_allowed=None):
+    scores = q @ np.swapaxes(k, -1, -2) / math.sqrt(q.shape[-1])
+    if not_allowed is not None:
+        scores = np.where(not_allowed, -1e9, scores)
+    weights = _softmax(scores)
+    return weights @ v, weights, scores
+
+
+def _diagnose_attention(q, k, v, mask, got_out, got_w):
+    """Name the usual mistake when the learner's weights are wrong."""
+    _, _, scores = _reference_attention(q, k, v, mask)
+    unscaled = q @ np.swapaxes(k, -1, -2)
+    candidates = []
+    if mask is None:
+        candidates.append((_softmax(unscaled), "the scores are not divided by sqrt(d) (d = q.shape[-1])."))
+        candidates.append((_softmax(unscaled / q.shape[-1]), "the scores are divided by d; divide by sqrt(d)."))
+        e = np.exp(scores - scores.max(axis=-2, keepdims=True))
+        candidates.append((e / e.sum(axis=-2, keepdims=True),
+                           "the softmax runs over the queries (dim=-2); each query's weights over the keys "
+                           "(dim=-1) must sum to 1."))
+    else:
+        plain = _softmax(q @ np.swapaxes(k, -1, -2) / math.sqrt(q.shape[-1]))
+        candidates.append((np.where(mask, 0.0, plain), "the mask is applied after the softmax, so the allowed "
+                                                       "weights no longer sum to 1. Mask the scores (masked_fill) "
+                                                       "before the softmax."))
+        inverted = np.broadcast_to(~mask, scores.shape)
+        candidates.append((_softmax(np.where(inverted, -1e9, q @ np.swapaxes(k, -1, -2) / math.sqrt(q.shape[-1]))),
+                           "the mask polarity is inverted: True means *not allowed* (mask those scores)."))
+    for weights, message in candidates:
+        if got_w.shape == weights.shape and np.allclose(got_w, weights, rtol=1e-6, atol=1e-9):
+            return " It looks like " + message
+    return ""
+
+
+def exercise1(my_attention):
+    """``my_attention(q, k, v, not_allowed=None) -> (output, weights)``, checked against NumPy and gradcheck."""
+    rng = np.random.default_rng(9)
+    causal = np.triu(np.ones((4, 4), dtype=bool), k=1)
+    padding = np.array([[False, False, False, True, True], [False] * 5])[:, None, :]   # (2, 1, 5)
+    cases = [
+        ("no mask, L=4, S=5, d=3", (2, 4, 3), (2, 5, 3), (2, 5, 2), None),
+        ("no mask, 2 batch dims", (2, 3, 4, 6), (2, 3, 4, 6), (2, 3, 4, 5), None),
+        ("causal mask (4, 4)", (2, 4, 3), (2, 4, 3), (2, 4, 3), causal),
+        ("key padding mask (2, 1, 5)", (2, 4, 3), (2, 5, 3), (2, 5, 2), padding),
+    ]
+    for name, qs, ks, vs, mask in cases:
+        q, k, v = rng.standard_normal(qs), rng.standard_normal(ks), rng.standard_normal(vs)
+        expected_out, expected_w, _ = _reference_attention(q, k, v, mask)
+        args = [mg.tensor(a, dtype=mg.float64) for a in (q, k, v)]
+        result = my_attention(*args, None if mask is None else mg.tensor(mask))
         if not isinstance(result, (tuple, list)) or len(result) != 2:
-            raise ExerciseFailed(f"exercise1: return (ids, mask), got {type(result).__name__}")
-        ids, mask = (np.asarray(r.numpy() if hasattr(r, "numpy") else r) for r in result)
-        where = f"texts {_TEXTS}, max_len={max_len}"
-        if ids.shape != expected_ids.shape:
-            hint = ""
-            if ids.shape[1] == expected_ids.shape[1] - 1:
-                hint = " One column short: is <cls> missing in front of every sentence?"
-            elif ids.shape[1] > max_len:
-                hint = f" Rows must be cut to max_len = {max_len} ids, <cls> included."
-            raise ExerciseFailed(f"exercise1 ({where}): ids shape {ids.shape}, expected {expected_ids.shape}.{hint}")
-        if mask.dtype != np.bool_ or not np.array_equal(mask, expected_mask):
-            hint = " True marks real tokens, False the padding." if np.array_equal(mask, ~expected_mask) else ""
-            raise ExerciseFailed(f"exercise1 ({where}): mask =\n{mask.astype(int)}\nexpected (bool)\n"
-                                 f"{expected_mask.astype(int)}.{hint}")
-        if not np.array_equal(ids, expected_ids):
-            row = int(np.argmax((ids != expected_ids).any(axis=1)))
-            hint = ""
-            if ids[row, 0] != vocab.cls_id:
-                hint = f" Every row starts with <cls> (id {vocab.cls_id})."
-            elif np.array_equal(ids[row][::-1][: expected_mask[row].sum()], expected_ids[row][: expected_mask[row].sum()]):
-                hint = " Pad on the right, not the left."
-            raise ExerciseFailed(f"exercise1 ({where}): row {row} ({_TEXTS[row]!r}) is {ids[row].tolist()}, "
-                                 f"expected {expected_ids[row].tolist()}.{hint}")
-    return passed("lesson10.exercise1", "<cls> first, <unk> for unknown words, cut to max_len, right-padded, "
-                                        "mask True on real tokens (also for an empty sentence).")
+            raise ExerciseFailed(f"exercise1: return (output, weights), got {type(result).__name__}")
+        got_out, got_w = _to_numpy(result[0], "output"), _to_numpy(result[1], "weights")
+        if got_w.shape != expected_w.shape:
+            raise ExerciseFailed(f"exercise1, {name}: weights have shape {got_w.shape}, expected {expected_w.shape} "
+                                 "(..., L queries, S keys)")
+        if not np.allclose(got_w, expected_w, rtol=1e-6, atol=1e-9):
+            raise ExerciseFailed(f"exercise1, {name}: the attention weights are wrong (first row "
+                                 f"{np.round(got_w.reshape(-1, got_w.shape[-1])[0], 4).tolist()}, expected "
+                                 f"{np.round(expected_w.reshape(-1, expected_w.shape[-1])[0], 4).tolist()})."
+                                 + _diagnose_attention(q, k, v, mask, got_out, got_w))
+        if got_out.shape != expected_out.shape or not np.allclose(got_out, expected_out, rtol=1e-6, atol=1e-9):
+            raise ExerciseFailed(f"exercise1, {name}: the weights are right but the output (shape {got_out.shape}) "
+                                 f"is not weights @ v (shape {expected_out.shape}).")
+    q, k, v = (mg.tensor(rng.standard_normal(s), dtype=mg.float64, requires_grad=True)
+               for s in [(1, 3, 2), (1, 4, 2), (1, 4, 2)])
+    mask = mg.tensor(np.array([[False, False, True, False]]))
+    try:
+        mg.autograd.gradcheck(lambda a, b, c: my_attention(a, b, c, mask)[0], (q, k, v))
+    except AssertionError as error:
+        raise ExerciseFailed(f"exercise1: gradcheck failed: {error}. Build the output from minigrad ops only "
+                             "(no .numpy() round trips) so autograd sees every step.") from None
+    return passed("lesson10.exercise1", "outputs and weights match NumPy with no mask, a causal mask and a padding "
+                                        "mask, over extra batch dims; gradcheck passes for q, k and v.")
 
 
-def exercise2(confusion):
-    """``confusion(true, pred, num_classes)``: rows = truth, columns = prediction."""
-    from minigrad.sentiment.metrics import confusion_matrix
-    rng = np.random.default_rng(12)
-    cases = [(np.array([0, 0, 1, 1, 1]), np.array([0, 1, 1, 1, 0]), 2),
-             (rng.integers(0, 3, 40), rng.integers(0, 3, 40), 3),
-             (np.array([1, 1, 1]), np.array([1, 1, 1]), 2)]
-    for true, pred, classes in cases:
-        expected = confusion_matrix(true, pred, classes)
-        got = np.asarray(confusion(true, pred, classes))
+def exercise2(causal_mask):
+    """``causal_mask(length)``: bool (length, length), True strictly above the diagonal."""
+    for length in (5, 2, 8, 1):
+        expected = np.triu(np.ones((length, length), dtype=bool), k=1)
+        got = _to_numpy(causal_mask(length), "causal_mask")
         if got.shape != expected.shape:
-            raise ExerciseFailed(f"exercise2: shape {got.shape}, expected {expected.shape} "
-                                 "(num_classes x num_classes, even when a class never occurs)")
-        if not np.array_equal(got, expected):
-            hint = " Rows and columns are swapped: M[true, predicted]." if np.array_equal(got, expected.T) else ""
-            raise ExerciseFailed(f"exercise2: true={true.tolist()}, pred={pred.tolist()}: got\n{got}\nexpected\n"
-                                 f"{expected}.{hint}")
-    return passed("lesson10.exercise2", "M[true, predicted] on 2- and 3-class examples.")
+            raise ExerciseFailed(f"exercise2: causal_mask({length}) has shape {got.shape}, expected {expected.shape}")
+        if got.dtype != np.bool_:
+            raise ExerciseFailed(f"exercise2: causal_mask({length}) has dtype {got.dtype}; return a bool mask "
+                                 "(True = not allowed), e.g. mg.tensor(numpy_bool_array)")
+        if np.array_equal(got, expected):
+            continue
+        hint = ""
+        if np.array_equal(got, ~expected):
+            hint = " The polarity is inverted: True must mark the *forbidden* (future) keys."
+        elif np.array_equal(got, np.triu(np.ones_like(expected), k=0)):
+            hint = " The diagonal is masked too: a token may attend to itself (use k=1 in np.triu)."
+        elif np.array_equal(got, np.tril(np.ones_like(expected), k=-1)):
+            hint = " The mask hides the past instead of the future: forbidden is j > i (above the diagonal)."
+        raise ExerciseFailed(f"exercise2: causal_mask({length}) =\n{got.astype(int)}\nexpected\n"
+                             f"{expected.astype(int)}.{hint}")
+    return passed("lesson10.exercise2", "True exactly where key j > query i, for lengths 5, 2, 8, 1.")
 
 
-def exercise3(predict_labels):
-    """``predict_labels(model, encoder, texts)``: the eval-mode argmax, even when handed a training-mode model."""
-    from minigrad.sentiment import TransformerClassifier
-    from minigrad.sentiment.encoding import SentenceEncoder
-    vocab = _vocab()
-    encoder = SentenceEncoder(vocab, 16)
-    mg.manual_seed(5)
-    model = TransformerClassifier(len(vocab), d_model=16, n_heads=2, n_layers=1, d_ff=32, max_len=16,
-                                  dropout=0.5, pooling="mean")
-    texts = [f"the film was {w}" for w in ("good", "boring", "a gem", "not good")] * 5 + _TEXTS
-    model.eval()
-    with mg.no_grad():
-        ids, mask = encoder.batch(encoder.encode_all(texts))
-        expected = model(mg.tensor(ids), mg.tensor(mask)).numpy().argmax(axis=1).tolist()
-    model.train()
-    mg.manual_seed(6)
-    got = predict_labels(model, encoder, texts)
-    got = [int(g) for g in (got.tolist() if hasattr(got, "tolist") else got)]
-    if len(got) != len(texts):
-        raise ExerciseFailed(f"exercise3: {len(got)} predictions for {len(texts)} texts")
-    if got != expected:
-        wrong = [i for i, (g, e) in enumerate(zip(got, expected)) if g != e]
-        hint = (" The model was handed over in training mode, so dropout was on: call model.eval() first."
-                if model.training else "")
-        raise ExerciseFailed(f"exercise3: {len(wrong)} of {len(texts)} predictions differ from the eval-mode model "
-                             f"(first: {texts[wrong[0]]!r}: got {got[wrong[0]]}, expected {expected[wrong[0]]}).{hint}")
-    return passed("lesson10.exercise3", f"{len(texts)} predictions equal the eval-mode model's argmax.")
+def _reference_positions(max_len, dim):
+    position = np.arange(max_len)[:, None]
+    omega = 10000.0 ** (-np.arange(0, dim, 2) / dim)
+    pe = np.zeros((max_len, dim))
+    pe[:, 0::2] = np.sin(position * omega)
+    pe[:, 1::2] = np.cos(position * omega)
+    return pe
+
+
+def exercise3(sinusoidal_positions):
+    """``sinusoidal_positions(max_len, dim)``: sin in even dims, cos in odd dims, omega_i = 10000^(-2i/dim)."""
+    for max_len, dim in [(10, 8), (50, 16), (7, 2)]:
+        expected = _reference_positions(max_len, dim)
+        got = _to_numpy(sinusoidal_positions(max_len, dim), "sinusoidal_positions").astype(np.float64)
+        if got.shape != expected.shape:
+            raise ExerciseFailed(f"exercise3: sinusoidal_positions({max_len}, {dim}) has shape {got.shape}, "
+                                 f"expected {expected.shape} (positions, dimensions)")
+        if np.allclose(got, expected, atol=1e-5):
+            continue
+        hint = ""
+        swapped = expected.copy()
+        swapped[:, 0::2], swapped[:, 1::2] = expected[:, 1::2], expected[:, 0::2]
+        position = np.arange(max_len)[:, None]
+        per_dim = 10000.0 ** (-np.arange(0, dim, 2) / (dim / 2))
+        if np.allclose(got, swapped, atol=1e-5):
+            hint = " Sine and cosine are swapped: sine goes in the even dimensions 0, 2, 4, ..."
+        elif np.allclose(got[:, 0::2], np.sin(position * per_dim), atol=1e-5):
+            hint = " The frequency exponent uses i/(dim/2); it is 2i/dim with 2i = 0, 2, 4, ... (the even dimension)."
+        raise ExerciseFailed(f"exercise3: sinusoidal_positions({max_len}, {dim}) row 1 = {np.round(got[1], 4).tolist()}, "
+                             f"expected {np.round(expected[1], 4).tolist()}.{hint}")
+    return passed("lesson10.exercise3", "equal to sin(p w_i), cos(p w_i) with w_i = 10000^(-2i/dim) for three sizes.")
+
+
+def exercise4(my_layer_norm):
+    """``my_layer_norm(x, weight, bias, eps=1e-5)``: matches F.layer_norm and passes gradcheck."""
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal((3, 4, 6)) * 3 + 1
+    w, b = rng.standard_normal(6), rng.standard_normal(6)
+    xt, wt, bt = (mg.tensor(a, dtype=mg.float64) for a in (x, w, b))
+    got = _to_numpy(my_layer_norm(xt, wt, bt, eps=1e-5), "my_layer_norm")
+    expected = mg.nn.functional.layer_norm(xt, (6,), wt, bt, eps=1e-5).numpy()
+    if got.shape != expected.shape:
+        raise ExerciseFailed(f"exercise4: output shape {got.shape}, expected {expected.shape}")
+    if not np.allclose(got, expected, rtol=1e-6, atol=1e-8):
+        hint = ""
+        unbiased = (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, ddof=1, keepdims=True) + 1e-5) * w + b
+        over_batch = (x - x.mean(0, keepdims=True)) / np.sqrt(x.var(0, keepdims=True) + 1e-5) * w + b
+        no_eps_in_sqrt = (x - x.mean(-1, keepdims=True)) / (np.sqrt(x.var(-1, keepdims=True)) + 1e-5) * w + b
+        if np.allclose(got, unbiased, rtol=1e-6):
+            hint = " You used the unbiased variance (divide by E - 1); layer norm divides by E."
+        elif np.allclose(got, over_batch, rtol=1e-6):
+            hint = " You normalised over the batch axis; normalise each position over its last dimension (dim=-1)."
+        elif np.allclose(got, no_eps_in_sqrt, rtol=1e-6, atol=1e-8):
+            hint = " eps goes inside the square root: sqrt(var + eps)."
+        raise ExerciseFailed(f"exercise4: output differs from F.layer_norm (max difference "
+                             f"{np.abs(got - expected).max():.3g}).{hint}")
+    args = tuple(mg.tensor(a, dtype=mg.float64, requires_grad=True) for a in (rng.standard_normal((2, 5)),
+                                                                              rng.standard_normal(5),
+                                                                              rng.standard_normal(5)))
+    try:
+        mg.autograd.gradcheck(lambda a, c, d: my_layer_norm(a, c, d, eps=1e-5), args)
+    except AssertionError as error:
+        raise ExerciseFailed(f"exercise4: gradcheck failed: {error}. Use minigrad ops only, so autograd sees "
+                             "every step (mean, **, sqrt, /, *, +).") from None
+    return passed("lesson10.exercise4", "equal to F.layer_norm over the last dim (population variance, eps inside "
+                                        "the sqrt); gradcheck passes for x, weight and bias.")

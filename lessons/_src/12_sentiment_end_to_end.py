@@ -1,13 +1,13 @@
 # %% [markdown]
-# # Lesson 10 — Sentiment classification, end to end
+# # Lesson 12 — Sentiment classification, end to end
 #
 # **What you learn here**: the whole path from sentences to a saved model that predicts, using the
 # `minigrad.sentiment` package:
 #
 # 1. **tokenise** sentences and build a **vocabulary**; 2. **batch** them (padding + mask, length buckets);
-# 3. build the tiny **Transformer classifier** of lesson 09's blocks; 4. **pre-train** it on unlabelled
+# 3. build the tiny **Transformer classifier** of lesson 10's blocks; 4. **pre-train** it on unlabelled
 # sentences by predicting masked words; 5. **fine-tune** it on the labels; 6. **evaluate** it (accuracy,
-# precision, recall, F1, confusion matrix — lesson 07); 7. **save** it, **load** it in eval mode and **predict**.
+# precision, recall, F1, confusion matrix — lesson 08); 7. **save** it, **load** it in eval mode and **predict**.
 #
 # **What you need first**: lessons 07 (training practice, metrics) and 09 (attention, the encoder block).
 #
@@ -37,7 +37,7 @@ from minigrad.sentiment.encoding import SentenceEncoder, build_vocab
 from minigrad.sentiment.metrics import classification_metrics
 from minigrad.sentiment.pretrain import IGNORE, mask_tokens, pretrain
 from minigrad.sentiment.train import TrainOptions, evaluate, fit, predict_proba
-from minigrad.check import lesson10
+from minigrad.check import lesson12
 
 warnings.filterwarnings("ignore", message="IProgress not found")   # tqdm without notebook widgets
 mg.manual_seed(0)
@@ -70,7 +70,7 @@ for kind in ("plain", "negation", "contrast", "long_range"):
 # **vocabulary** gives every training token an id; the four special tokens come first: `<pad>` = 0 (filler),
 # `<unk>` = 1 (any word not in the vocabulary), `<cls>` = 2 (put in front of every sentence: a position whose
 # final vector can summarise the sentence) and `<mask>` = 3 (for pre-training).  The vocabulary is built from the
-# **training** sentences only — the same rule as lesson 07's normalisation statistics.
+# **training** sentences only — the same rule as lesson 08's normalisation statistics.
 
 # %%
 print(basic_tokenize("I didn't like it, it's DULL!"))
@@ -90,7 +90,7 @@ print(f"{unknown:.1%} of test tokens are <unk> (test-only filler words the model
 # ## 3. Batches: padding, a mask, and length buckets
 #
 # A batch must be a rectangle `(B, T)`: shorter sentences are padded with `<pad>` and a **mask** (True on real
-# tokens) tells the model which positions are real — it becomes the attention's key padding mask (lesson 09) and
+# tokens) tells the model which positions are real — it becomes the attention's key padding mask (lesson 10) and
 # the pooling ignores padding.  Padding is wasted work, so `BucketBatchSampler` groups sentences of similar length:
 
 # %%
@@ -111,7 +111,7 @@ print(f"share of padding: random batches {padding_share(random_batches):.1%}, le
 # %% [markdown]
 # ## 4. The model
 #
-# `TransformerClassifier` is lesson 09's block, stacked:
+# `TransformerClassifier` is lesson 10's block, stacked:
 #
 # $$x_t = E_{\text{tok}}[\text{id}_t] + E_{\text{pos}}[t] \;\to\; n_\text{layers}\times\text{encoder block (pre-norm)} \;\to\; \mathrm{LN} \;\to\; \text{pool} \;\to\; \text{logits} = W h + b .$$
 #
@@ -189,7 +189,7 @@ axes[1].set_xlabel("epoch"); axes[1].set_ylabel("accuracy"); axes[1].legend(); p
 # %% [markdown]
 # ## 7. Evaluation on the test set
 #
-# Lesson 07's metrics, from the confusion matrix $M_{tp}$ = number of sentences of true class $t$ predicted as $p$.
+# Lesson 08's metrics, from the confusion matrix $M_{tp}$ = number of sentences of true class $t$ predicted as $p$.
 # We also break accuracy down by kind, and compare with a **bag-of-words** logistic regression, which ignores word
 # order and so cannot read negation.
 
@@ -232,7 +232,7 @@ print(f"test accuracy: Transformer {test_metrics['accuracy']:.3f}, bag of words 
 # four reviews below wrong — the negation and the "but" sentence are exactly the hard kinds.
 
 # %%
-run_dir = Path(tempfile.mkdtemp(prefix="minigrad_lesson10_")) / "run"
+run_dir = Path(tempfile.mkdtemp(prefix="minigrad_lesson12_")) / "run"
 save_run(run_dir, model, vocab, kind="classifier", training=history["options"], label_names=data.label_names,
          metrics={"test": test_metrics})
 print(sorted(p.name for p in run_dir.iterdir()))
@@ -266,7 +266,7 @@ def encode_batch(texts, vocab, max_len):
         mask[i, :len(row)] = True
     return ids, mask
 
-lesson10.exercise1(encode_batch);
+lesson12.exercise1(encode_batch);
 
 # %% [markdown]
 # **Exercise 2.** `confusion(true, pred, num_classes)` returns the integer matrix `M[t, p]` = number of examples of
@@ -279,7 +279,7 @@ def confusion(true, pred, num_classes):
         matrix[t, p] += 1
     return matrix
 
-lesson10.exercise2(confusion);
+lesson12.exercise2(confusion);
 
 # %% [markdown]
 # **Exercise 3.** `predict_labels(model, encoder, texts)` returns a list of predicted class ids (0/1), one per text.
@@ -293,7 +293,7 @@ def predict_labels(model, encoder, texts):
         logits = model(mg.tensor(ids), mg.tensor(mask))
     return logits.argmax(dim=1).tolist()
 
-lesson10.exercise3(predict_labels);
+lesson12.exercise3(predict_labels);
 
 # %% [markdown]
 # > **Common mistakes**
@@ -307,4 +307,4 @@ lesson10.exercise3(predict_labels);
 # > * Choosing the epoch by the **test** score.  That is what the validation split is for.
 # > * Rows and columns of the confusion matrix swapped: here rows are the truth, columns the prediction.
 #
-# **Next:** lesson 11 looks inside a trained model: which words does it attend to, and which words pushed its decision?
+# **Next:** lesson 13 looks inside a trained model: which words does it attend to, and which words pushed its decision?

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Lesson 09 — Attention and the Transformer block
+# # Lesson 10 — Attention and the Transformer block
 #
 # **What you learn here**
 #
@@ -27,7 +27,7 @@ import matplotlib.pyplot as plt
 import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
-from minigrad.check import lesson09
+from minigrad.check import lesson10
 
 mg.manual_seed(0)
 rng = np.random.default_rng(0)
@@ -339,7 +339,7 @@ small = nn.TransformerEncoderLayer(d_model=4, nhead=2, dim_feedforward=8, dropou
 print("gradcheck(encoder block) w.r.t. x:", gradcheck(lambda t: encoder_block(t, small), (randn64(1, 3, 4),)))
 
 # %% [markdown]
-# A sentence classifier (lesson 10) is: token embedding + position embedding $\to$ a few such blocks $\to$ pool the
+# A sentence classifier (lesson 12) is: token embedding + position embedding $\to$ a few such blocks $\to$ pool the
 # positions (the first token, or the mean over real tokens) $\to$ a linear layer to 2 classes.
 #
 # ## Exercises
@@ -356,7 +356,7 @@ def my_attention(q, k, v, not_allowed=None):
     weights = F.softmax(scores, dim=-1)
     return weights @ v, weights
 
-lesson09.exercise1(my_attention);
+lesson10.exercise1(my_attention);
 
 # %% [markdown]
 # **Exercise 2.** `causal_mask(length)` returns a bool tensor of shape `(length, length)`, True where query $i$ may
@@ -366,7 +366,7 @@ lesson09.exercise1(my_attention);
 def causal_mask(length):
     return mg.tensor(np.triu(np.ones((length, length), dtype=bool), k=1))
 
-lesson09.exercise2(causal_mask);
+lesson10.exercise2(causal_mask);
 
 # %% [markdown]
 # **Exercise 3.** `sinusoidal_positions(max_len, dim)` returns the `(max_len, dim)` sinusoidal encoding of section 6
@@ -376,7 +376,7 @@ lesson09.exercise2(causal_mask);
 def sinusoidal_positions(max_len, dim):
     return sinusoidal_encoding(max_len, dim)
 
-lesson09.exercise3(sinusoidal_positions);
+lesson10.exercise3(sinusoidal_positions);
 
 # %% [markdown]
 # **Exercise 4.** `my_layer_norm(x, weight, bias, eps=1e-5)` normalises over the last dimension and must be
@@ -388,7 +388,7 @@ def my_layer_norm(x, weight, bias, eps=1e-5):
     var = ((x - mu) ** 2).mean(dim=-1, keepdim=True)
     return (x - mu) / (var + eps).sqrt() * weight + bias
 
-lesson09.exercise4(my_layer_norm);
+lesson10.exercise4(my_layer_norm);
 
 # %% [markdown]
 # > **Common mistakes**
@@ -402,4 +402,4 @@ lesson09.exercise4(my_layer_norm);
 # >   features with $\frac1E$.
 # > * `reshape(N, H, L, d_h)` straight from `(N, L, E)`: it scrambles tokens and heads.  Reshape to `(N, L, H, d_h)`, then transpose.
 #
-# **Next:** lesson 10 trains a small Transformer built from exactly these blocks to classify sentiment.
+# **Next:** lesson 12 trains a small Transformer built from exactly these blocks to classify sentiment.

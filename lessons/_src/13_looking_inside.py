@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Lesson 11 — Looking inside: attention heatmaps and saliency
+# # Lesson 13 — Looking inside: attention heatmaps and saliency
 #
 # **What you learn here**
 #
@@ -10,7 +10,7 @@
 # * how to check an explanation method instead of trusting its pictures.
 #
 # **What you need first**: lessons 09 (attention) and 10 (the sentiment classifier, its data and training loop).
-# We first train a model with lesson 10's recipe (pre-training, then fine-tuning; about 15 s on a CPU).
+# We first train a model with lesson 12's recipe (pre-training, then fine-tuning; about 15 s on a CPU).
 
 # %%
 import sys
@@ -30,7 +30,7 @@ from minigrad.sentiment.explain import colour_line, saliency
 from minigrad.sentiment.train import TrainOptions, evaluate, fit
 from minigrad.sentiment.pretrain import pretrain
 from minigrad.data import make_sentiment_corpus
-from minigrad.check import lesson11
+from minigrad.check import lesson13
 
 warnings.filterwarnings("ignore", message="IProgress not found")
 mg.manual_seed(0)
@@ -51,7 +51,7 @@ print(f"test accuracy {metrics['accuracy']:.3f}; per kind", {k: round(v, 2) for 
 # %% [markdown]
 # ## 1. Attention heatmaps
 #
-# Every head of every layer computes a table $w_{ij}$ (lesson 09): row $i$ is how the vector at position $i$ mixed the
+# Every head of every layer computes a table $w_{ij}$ (lesson 10): row $i$ is how the vector at position $i$ mixed the
 # vectors of all positions $j$; each row sums to 1.  `model.attention_weights(ids, mask)` runs the model once and
 # returns these tables, `(batch, heads, T, T)` per layer.  First the checks: rows sum to 1, and no position
 # attends to padding.
@@ -202,7 +202,7 @@ def gradient_times_input(model, ids, mask, target):
     logits[0, target].backward()
     return (vectors.grad * vectors.detach()).sum(dim=-1).numpy()[0]
 
-lesson11.exercise1(gradient_times_input);
+lesson13.exercise1(gradient_times_input);
 
 # %% [markdown]
 # **Exercise 2.** `occlusion_scores(model, ids, mask, target)` returns, for every position $t$, the logit of `target`
@@ -220,7 +220,7 @@ def occlusion_scores(model, ids, mask, target):
             out.append(full - model.classify(model.encode(zeroed, mask), mask).numpy()[0, target])
     return np.array(out)
 
-lesson11.exercise2(occlusion_scores);
+lesson13.exercise2(occlusion_scores);
 
 # %% [markdown]
 # **Exercise 3.** `attention_entropy(weights, n_real)` takes one head's `(T, T)` attention table (NumPy) of a sentence
@@ -233,7 +233,7 @@ def attention_entropy(weights, n_real):
     safe = np.where(w > 0, w, 1.0)
     return float(-(w * np.log(safe)).sum(axis=-1).mean())
 
-lesson11.exercise3(attention_entropy);
+lesson13.exercise3(attention_entropy);
 
 # %% [markdown]
 # > **Common mistakes**
@@ -247,4 +247,4 @@ lesson11.exercise3(attention_entropy);
 # > * $0\log 0$: computed naively it is NaN; it is 0 (the limit).  Padding rows and columns must be left out.
 # > * Using the gradient alone: it says how sensitive the logit is to the word, not how much the word contributed.
 #
-# **Next:** lesson 12 makes the model cheaper to run: int8 weights and pruning, and what each costs in accuracy.
+# **Next:** lesson 14 makes the model cheaper to run: int8 weights and pruning, and what each costs in accuracy.

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Lesson 08 — GPU kernels: threads, blocks, grids, and minigrad's matmul and softmax
+# # Lesson 09 — GPU kernels: threads, blocks, grids, and minigrad's matmul and softmax
 #
 # **What you learn here**
 #
@@ -38,7 +38,7 @@ import matplotlib.pyplot as plt
 from numba import cuda
 from kernels import matmul as km, softmax as ks, reduce as kr
 import minigrad.nn.functional as F
-from minigrad.check import lesson08
+from minigrad.check import lesson09
 
 rng = np.random.default_rng(0)
 mg.manual_seed(0)
@@ -337,7 +337,7 @@ print("\n".join(gpu[:30]) if gpu else "\nNo GPU benchmark figures measured yet (
 def blocks_needed(n, threads_per_block):
     return (n + threads_per_block - 1) // threads_per_block
 
-lesson08.exercise1(blocks_needed);
+lesson09.exercise1(blocks_needed);
 
 # %% [markdown]
 # **Exercise 2.** Write a CUDA kernel `axpy_2d(alpha, x, y, out)` computing `out = alpha * x + y` for 2-D arrays,
@@ -352,7 +352,7 @@ def axpy_2d(alpha, x, y, out):
     if row < out.shape[0] and col < out.shape[1]:
         out[row, col] = alpha * x[row, col] + y[row, col]
 
-lesson08.exercise2(axpy_2d);
+lesson09.exercise2(axpy_2d);
 
 # %% [markdown]
 # **Exercise 3.** `tiled_global_reads(m, n, k, tile)`: the exact number of global-memory reads the tiled kernel makes
@@ -363,7 +363,7 @@ lesson08.exercise2(axpy_2d);
 def tiled_global_reads(m, n, k, tile):
     return m * k * math.ceil(n / tile) + k * n * math.ceil(m / tile)
 
-lesson08.exercise3(tiled_global_reads);
+lesson09.exercise3(tiled_global_reads);
 
 # %% [markdown]
 # > **Common mistakes**
@@ -378,4 +378,4 @@ lesson08.exercise3(tiled_global_reads);
 # > * Timing the simulator and concluding anything about GPU speed; or timing a real GPU without
 # >   `mg.cuda.synchronize()` (launches are asynchronous).
 #
-# **Next:** lesson 09 builds attention and the Transformer block — the layers these kernels end up running.
+# **Next:** lesson 10 builds attention and the Transformer block — the layers these kernels end up running.

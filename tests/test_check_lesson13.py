@@ -1,9 +1,9 @@
-"""The lesson 11 checkers accept right answers and reject typical wrong ones with a useful hint."""
+"""The lesson 13 checkers accept right answers and reject typical wrong ones with a useful hint."""
 import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.check import ExerciseFailed, lesson11
+from minigrad.check import ExerciseFailed, lesson13
 
 
 def saliency(model, ids, mask, target, times_input=True, absolute=False):
@@ -15,18 +15,18 @@ def saliency(model, ids, mask, target, times_input=True, absolute=False):
 
 
 def test_exercise1_accepts_gradient_times_input(capsys):
-    assert lesson11.exercise1(saliency) is True
+    assert lesson13.exercise1(saliency) is True
     assert "correct" in capsys.readouterr().out
 
 
 def test_exercise1_names_plain_gradient():
     with pytest.raises(ExerciseFailed, match="multiply it by the input"):
-        lesson11.exercise1(lambda m, i, k, t: saliency(m, i, k, t, times_input=False))
+        lesson13.exercise1(lambda m, i, k, t: saliency(m, i, k, t, times_input=False))
 
 
 def test_exercise1_names_lost_sign():
     with pytest.raises(ExerciseFailed, match="Keep the sign"):
-        lesson11.exercise1(lambda m, i, k, t: saliency(m, i, k, t, absolute=True))
+        lesson13.exercise1(lambda m, i, k, t: saliency(m, i, k, t, absolute=True))
 
 
 def occlusion(model, ids, mask, target, flip=False):
@@ -42,9 +42,9 @@ def occlusion(model, ids, mask, target, flip=False):
 
 
 def test_exercise2_accepts_and_names_flipped_sign():
-    assert lesson11.exercise2(occlusion) is True
+    assert lesson13.exercise2(occlusion) is True
     with pytest.raises(ExerciseFailed, match="sign is flipped"):
-        lesson11.exercise2(lambda m, i, k, t: occlusion(m, i, k, t, flip=True))
+        lesson13.exercise2(lambda m, i, k, t: occlusion(m, i, k, t, flip=True))
 
 
 def entropy(weights, n_real):
@@ -53,10 +53,10 @@ def entropy(weights, n_real):
 
 
 def test_exercise3_accepts_and_explains_nan():
-    assert lesson11.exercise3(entropy) is True
+    assert lesson13.exercise3(entropy) is True
     with np.errstate(divide="ignore", invalid="ignore"):
         with pytest.raises(ExerciseFailed, match="0 \\* log\\(0\\)"):
-            lesson11.exercise3(lambda w, n: float(-(w[:n, :n] * np.log(w[:n, :n])).sum(-1).mean()))
+            lesson13.exercise3(lambda w, n: float(-(w[:n, :n] * np.log(w[:n, :n])).sum(-1).mean()))
 
 
 def test_exercise3_names_padding_rows():
@@ -64,4 +64,4 @@ def test_exercise3_names_padding_rows():
         part = w[:, :n]
         return float(-(part * np.log(np.where(part > 0, part, 1.0))).sum(-1).mean())
     with pytest.raises(ExerciseFailed, match="padding rows"):
-        lesson11.exercise3(with_padding_rows)
+        lesson13.exercise3(with_padding_rows)

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Lesson 07 — Training in practice: normalise, initialise, split, measure, regularise
+# # Lesson 08 — Training in practice: normalise, initialise, split, measure, regularise
 #
 # **What you learn here**
 #
@@ -26,7 +26,7 @@ import matplotlib.pyplot as plt
 import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
-from minigrad.check import lesson07
+from minigrad.check import lesson08
 
 mg.manual_seed(0)
 rng = np.random.default_rng(0)
@@ -116,7 +116,7 @@ print("val mean after:  ", x_val.mean(dim=0).numpy().round(3), " (close to, not 
 # %% [markdown]
 # Standardisation is itself a differentiable function of its input (the mean and the standard
 # deviation depend on every row), so when it sits *inside* a network — as layer norm will in
-# lesson 09 — autograd must get its derivative right.  `gradcheck` compares autograd with finite
+# lesson 10 — autograd must get its derivative right.  `gradcheck` compares autograd with finite
 # differences in float64:
 
 # %%
@@ -427,7 +427,7 @@ def precision_recall_f1(pred, target):
     f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
     return precision, recall, f1
 
-lesson07.exercise1(precision_recall_f1);
+lesson08.exercise1(precision_recall_f1);
 
 # %% [markdown]
 # **Exercise 2.** `standardize(train_x, other_x)` returns `(train_z, other_z)`: both standardised
@@ -440,7 +440,7 @@ def standardize(train_x, other_x):
     std = ((train_x - mean) ** 2).mean(dim=0).sqrt()
     return (train_x - mean) / std, (other_x - mean) / std
 
-lesson07.exercise2(standardize);
+lesson08.exercise2(standardize);
 
 # %% [markdown]
 # **Exercise 3.** `kaiming_init_(linear)` fills a `nn.Linear` layer's weight from
@@ -455,7 +455,7 @@ def kaiming_init_(linear):
         linear.bias.zero_()
     return linear
 
-lesson07.exercise3(kaiming_init_);
+lesson08.exercise3(kaiming_init_);
 
 # %% [markdown]
 # > **Common mistakes**
@@ -470,4 +470,4 @@ lesson07.exercise3(kaiming_init_);
 # > * Reporting accuracy alone on imbalanced data; precision and recall show what it hides.
 # > * Choosing the number of steps by the *training* loss: it always says "more".
 #
-# **Next:** lesson 08 leaves the CPU: how GPU kernels are organised, and minigrad's own matmul and softmax kernels.
+# **Next:** lesson 09 leaves the CPU: how GPU kernels are organised, and minigrad's own matmul and softmax kernels.

@@ -1,4 +1,4 @@
-"""Checkers for lesson 11 (looking inside: saliency, occlusion, attention entropy)."""
+"""Checkers for lesson 13 (looking inside: saliency, occlusion, attention entropy)."""
 import numpy as np
 
 import minigrad as mg
@@ -51,7 +51,7 @@ def exercise1(gradient_times_input):
             hint = " Keep the sign: negative scores mark words that argued against the class."
         raise ExerciseFailed(f"exercise1 (target class {target}): got {np.round(got, 5).tolist()}, expected "
                              f"{np.round(expected, 5).tolist()}.{hint}")
-    return passed("lesson11.exercise1", "gradient x input per position, with its sign, for both classes.")
+    return passed("lesson13.exercise1", "gradient x input per position, with its sign, for both classes.")
 
 
 def exercise2(occlusion_scores):
@@ -79,7 +79,7 @@ def exercise2(occlusion_scores):
             hint = " That is the occluded logit itself; subtract it from the full input's logit."
         raise ExerciseFailed(f"exercise2 (target class {target}): got {np.round(got, 5).tolist()}, expected "
                              f"{np.round(expected, 5).tolist()}.{hint}")
-    return passed("lesson11.exercise2", "exact logit drops when each position's vector is zeroed, for both classes.")
+    return passed("lesson13.exercise2", "exact logit drops when each position's vector is zeroed, for both classes.")
 
 
 def exercise3(attention_entropy):
@@ -111,4 +111,4 @@ def exercise3(attention_entropy):
         elif np.isclose(got, -expected):
             hint = " The sign is flipped: entropy is -sum w log w (never negative)."
         raise ExerciseFailed(f"exercise3, {name}: got {got:.6f}, expected {expected:.6f}.{hint}")
-    return passed("lesson11.exercise3", "0 for one-hot rows, log 4 for uniform rows, and the padded random case.")
+    return passed("lesson13.exercise3", "0 for one-hot rows, log 4 for uniform rows, and the padded random case.")

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Lesson 12 — Making it cheaper: GPU vs CPU, int8 weights, pruning
+# # Lesson 14 — Making it cheaper: GPU vs CPU, int8 weights, pruning
 #
 # **What you learn here**
 #
@@ -9,7 +9,7 @@
 # * **magnitude pruning**: zero the smallest x % of the weights and measure the accuracy each step costs.
 #
 # **What you need first**: lessons 08 (kernels), 10 (the classifier and its training recipe).
-# We train a classifier with lesson 10's recipe (about 15 s), then make it smaller.  CPU only by default; the
+# We train a classifier with lesson 12's recipe (about 15 s), then make it smaller.  CPU only by default; the
 # timing cell uses a real GPU when there is one and otherwise runs the kernels on the simulator with a warning.
 
 # %%
@@ -35,7 +35,7 @@ from minigrad.sentiment.datasets import load_sentiment_data
 from minigrad.sentiment.encoding import SentenceEncoder, build_vocab
 from minigrad.sentiment.pretrain import pretrain
 from minigrad.sentiment.train import TrainOptions, evaluate, fit
-from minigrad.check import lesson12
+from minigrad.check import lesson14
 
 warnings.filterwarnings("ignore", message="IProgress not found")
 mg.manual_seed(0)
@@ -102,7 +102,7 @@ print("\n".join(gpu_lines[:25]) if gpu_lines else
 # %% [markdown]
 # ## 2. A classifier to compress
 #
-# Lesson 10's recipe: masked-token pre-training, then fine-tuning; test accuracy is the number every compression step
+# Lesson 12's recipe: masked-token pre-training, then fine-tuning; test accuracy is the number every compression step
 # below is judged by.
 
 # %%
@@ -167,7 +167,7 @@ for level in np.arange(-7, 8) * scale:
 ax.set_title("linear1.weight and the 15 levels of a 4-bit per-tensor grid (red)", fontsize=9); ax.legend(fontsize=8); plt.show()
 
 # %% [markdown]
-# The quantised model is still differentiable in its *inputs* (the weights are now constants), so lesson 11's saliency
+# The quantised model is still differentiable in its *inputs* (the weights are now constants), so lesson 13's saliency
 # still works on it — gradcheck of one quantised linear layer:
 
 # %%
@@ -255,7 +255,7 @@ def quantize_per_tensor(w, bits):
     scale = np.abs(w).max() / levels
     return np.clip(np.round(w / scale), -levels, levels).astype(np.int32), scale
 
-lesson12.exercise1(quantize_per_tensor);
+lesson14.exercise1(quantize_per_tensor);
 
 # %% [markdown]
 # **Exercise 2.** `quantize_per_channel(w, bits)` does the same with one scale per **output row** of `w` (shape
@@ -267,7 +267,7 @@ def quantize_per_channel(w, bits):
     scales = np.abs(w).max(axis=1, keepdims=True) / levels
     return np.clip(np.round(w / scales), -levels, levels).astype(np.int32), scales
 
-lesson12.exercise2(quantize_per_channel);
+lesson14.exercise2(quantize_per_channel);
 
 # %% [markdown]
 # **Exercise 3.** `magnitude_prune(w, fraction)` returns a **new** array equal to `w` except that the
@@ -277,7 +277,7 @@ lesson12.exercise2(quantize_per_channel);
 def magnitude_prune(w, fraction):
     return prune(w, fraction)
 
-lesson12.exercise3(magnitude_prune);
+lesson14.exercise3(magnitude_prune);
 
 # %% [markdown]
 # > **Common mistakes**
