@@ -115,11 +115,10 @@ def test_lesson_follows_the_template(source):
     assert cells[-1][0] == "markdown" and (cells[-1][1].startswith("**Next:**") or "**Next:**" in cells[-1][1])
     solutions = (SOLUTIONS_DIR / f"lesson{number}.py").read_text()
     for i in exercise_cells:
-        for name in _stub_names(cells[i][1]):
-            node = next(n for n in ast.parse(cells[i][1]).body if getattr(n, "name", None) == name)
-            doc = ast.get_docstring(node) or ast.get_docstring(next(
-                (m for m in node.body if isinstance(m, ast.FunctionDef)), node)) or ""
-            assert "Hint" in doc, f"stub {name!r} states its task and a hint in its docstring"
+        for function in ast.walk(ast.parse(cells[i][1])):
+            if isinstance(function, ast.FunctionDef) and _stub_names(ast.unparse(function)):
+                assert "Hint" in (ast.get_docstring(function) or ""), \
+                    f"stub {function.name!r} states its task, signature and a hint in its docstring"
         _with_solutions(cells[i][1], solutions)          # every stub has a solution
 
 
