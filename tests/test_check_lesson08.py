@@ -5,82 +5,47 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.check import ExerciseFailed, lesson08
+from minigrad.check import ExerciseFailed, lesson08, reference_solutions
 
 
-def _counts(pred, target):
-    p, t = pred.numpy(), target.numpy()
-    return int(((p == 1) & (t == 1)).sum()), int(((p == 1) & (t == 0)).sum()), int(((p == 0) & (t == 1)).sum())
+SOLUTIONS = reference_solutions(8)
 
 
-def good_prf(pred, target):
-    tp, fp, fn = _counts(pred, target)
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    return precision, recall, (2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0)
+def test_exercise1_accepts_macro_f1():
+    assert lesson08.exercise1(SOLUTIONS.macro_f1) is True
 
 
-def test_exercise1_accepts_correct_metrics(capsys):
-    assert lesson08.exercise1(good_prf) is True
-    assert "correct" in capsys.readouterr().out
+def test_exercise1_names_accuracy_and_skipped_classes():
+    with pytest.raises(ExerciseFailed, match="accuracy"):
+        lesson08.exercise1(lambda pred, target, c: (pred == target).float().mean().item())
+    def skips_absent(pred, target, num_classes):
+        present = [c for c in range(num_classes) if ((pred == c) | (target == c)).long().sum().item()]
+        per = [_f1(pred, target, c) for c in present]
+        return sum(per) / len(per)
+    with pytest.raises(ExerciseFailed, match="absent class counts as F1 = 0"):
+        lesson08.exercise1(skips_absent)
 
 
-def test_exercise1_names_swapped_precision_and_recall():
-    def swapped(pred, target):
-        p, r, f = good_prf(pred, target)
-        return r, p, f
-    with pytest.raises(ExerciseFailed, match="swapped"):
-        lesson08.exercise1(swapped)
+def _f1(pred, target, c):
+    tp = ((pred == c) & (target == c)).long().sum().item()
+    fp = ((pred == c) & (target != c)).long().sum().item()
+    fn = ((pred != c) & (target == c)).long().sum().item()
+    return 2 * tp / (2 * tp + fp + fn) if 2 * tp + fp + fn else 0.0
 
 
-def test_exercise1_explains_zero_division():
-    def divides_blindly(pred, target):
-        tp, fp, fn = _counts(pred, target)
-        return tp / (tp + fp), tp / (tp + fn), 2 * tp / (2 * tp + fp + fn)
-    with pytest.raises(ExerciseFailed, match="ZeroDivisionError"):
-        lesson08.exercise1(divides_blindly)
+def test_exercise2_accepts_inverted_dropout():
+    assert lesson08.exercise2(SOLUTIONS.my_dropout) is True
 
 
-def test_exercise1_names_arithmetic_mean_f1():
-    def arithmetic(pred, target):
-        p, r, _ = good_prf(pred, target)
-        return p, r, (p + r) / 2
-    with pytest.raises(ExerciseFailed, match="harmonic"):
-        lesson08.exercise1(arithmetic)
-
-
-def good_standardize(train_x, other_x):
-    mean = train_x.mean(dim=0)
-    std = ((train_x - mean) ** 2).mean(dim=0).sqrt()
-    return (train_x - mean) / std, (other_x - mean) / std
-
-
-def test_exercise2_accepts_training_statistics():
-    assert lesson08.exercise2(good_standardize) is True
-
-
-def test_exercise2_catches_leaky_own_statistics():
-    def own_stats(train_x, other_x):
-        return good_standardize(train_x, train_x)[0], good_standardize(other_x, other_x)[0]
-    with pytest.raises(ExerciseFailed, match="training"):
-        lesson08.exercise2(own_stats)
-
-
-def test_exercise2_catches_sample_std():
-    def sample_std(train_x, other_x):
-        mean, std = train_x.mean(dim=0), train_x.std(dim=0)
-        return (train_x - mean) / std, (other_x - mean) / std
-    with pytest.raises(ExerciseFailed, match="n - 1"):
-        lesson08.exercise2(sample_std)
-
-
-def test_exercise2_requires_differentiable_result():
-    def via_numpy(train_x, other_x):
-        a, b = train_x.numpy(), other_x.numpy()
-        m, s = a.mean(0), a.std(0)
-        return mg.tensor((a - m) / s), mg.tensor((b - m) / s)
-    with pytest.raises(ExerciseFailed, match="differentiable"):
-        lesson08.exercise2(via_numpy)
+def test_exercise2_names_a_missing_rescale_and_a_swapped_p():
+    def no_rescale(x, p):
+        return x * (mg.rand(*x.shape) >= p).to(x.dtype)
+    with pytest.raises(ExerciseFailed, match="did not rescale"):
+        lesson08.exercise2(no_rescale)
+    def keeps_p(x, p):
+        return x * (mg.rand(*x.shape) < p).to(x.dtype) / p if p else x
+    with pytest.raises(ExerciseFailed, match="probability of DROPPING"):
+        lesson08.exercise2(keeps_p)
 
 
 def _init_with_std(std_of_layer):
@@ -113,3 +78,39 @@ def test_exercise3_catches_nonzero_bias():
         return linear
     with pytest.raises(ExerciseFailed, match="bias"):
         lesson08.exercise3(keeps_bias)
+
+
+def test_exercise3_rejects_kaiming_uniform():
+    """The issue's accepted-wrong answer: Kaiming-uniform has the right std but is not Kaiming-normal."""
+    def uniform(linear):
+        bound = math.sqrt(6 / linear.weight.shape[1])
+        with mg.no_grad():
+            linear.weight.uniform_(-bound, bound)
+            linear.bias.zero_()
+        return linear
+    with pytest.raises(ExerciseFailed, match="Kaiming-UNIFORM"):
+        lesson08.exercise3(uniform)
+
+
+def test_exercise4_accepts_patience():
+    assert lesson08.exercise4(SOLUTIONS.early_stopping) is True
+
+
+def test_exercise4_names_a_late_stop_and_ties():
+    def late(val_losses, patience):
+        best, stop = SOLUTIONS.early_stopping(val_losses, patience)
+        return best, min(stop + 1, len(val_losses) - 1) if stop < len(val_losses) - 1 else stop
+    with pytest.raises(ExerciseFailed, match="one epoch late"):
+        lesson08.exercise4(late)
+    def ties_improve(val_losses, patience):
+        best_epoch, since = 0, 0
+        for epoch in range(1, len(val_losses)):
+            if val_losses[epoch] <= val_losses[best_epoch]:
+                best_epoch, since = epoch, 0
+            else:
+                since += 1
+                if since == patience:
+                    return best_epoch, epoch
+        return best_epoch, len(val_losses) - 1
+    with pytest.raises(ExerciseFailed, match="STRICTLY|ties the best"):
+        lesson08.exercise4(ties_improve)

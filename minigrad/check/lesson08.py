@@ -1,104 +1,92 @@
-"""Checkers for lesson 08 (training in practice): metrics, standardisation, Kaiming initialisation."""
+"""Checkers for lesson 08 (training in practice): macro F1, inverted dropout, Kaiming-normal initialisation,
+early stopping."""
 import math
 
 import numpy as np
 
 import minigrad as mg
-from minigrad.check import ExerciseFailed, passed
+from minigrad.check import ExerciseFailed, exercise, passed
 
 
-def _reference_prf(pred, target):
-    tp = int(np.sum((pred == 1) & (target == 1)))
-    fp = int(np.sum((pred == 1) & (target == 0)))
-    fn = int(np.sum((pred == 0) & (target == 1)))
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
-    return precision, recall, f1
+def _macro_f1_reference(pred, target, num_classes):
+    scores = []
+    for c in range(num_classes):
+        tp = np.sum((pred == c) & (target == c))
+        fp = np.sum((pred == c) & (target != c))
+        fn = np.sum((pred != c) & (target == c))
+        scores.append(2 * tp / (2 * tp + fp + fn) if 2 * tp + fp + fn else 0.0)
+    return float(np.mean(scores)), scores
 
 
-def _prf_cases():
-    rng = np.random.default_rng(7)
-    cases = [
-        ("a mixed batch", np.array([1, 1, 1, 0, 0, 0, 1, 0]), np.array([1, 0, 1, 1, 0, 0, 1, 1])),
-        ("no positive predictions", np.zeros(6, dtype=np.int64), np.array([1, 0, 1, 0, 0, 0])),
-        ("no positive labels", np.array([1, 0, 0, 1]), np.zeros(4, dtype=np.int64)),
-        ("perfect predictions", np.array([1, 0, 1, 1]), np.array([1, 0, 1, 1])),
-    ]
-    for k in range(4):
-        target = rng.integers(0, 2, 50)
-        pred = np.where(rng.random(50) < 0.3, 1 - target, target) if k % 2 else rng.integers(0, 2, 50)
-        cases.append((f"random batch {k}", pred, target))
-    return cases
-
-
-def exercise1(precision_recall_f1):
-    """``precision_recall_f1(pred, target) -> (precision, recall, f1)`` on int64 0/1 tensors."""
-    for name, pred, target in _prf_cases():
-        expected = _reference_prf(pred, target)
-        try:
-            got = precision_recall_f1(mg.tensor(pred, dtype=mg.int64), mg.tensor(target, dtype=mg.int64))
-        except ZeroDivisionError:
-            raise ExerciseFailed(f"exercise1, {name}: ZeroDivisionError. When tp + fp (or tp + fn) is 0 the ratio "
-                                 "is defined as 0.0; test the denominator before dividing.") from None
-        if not isinstance(got, (tuple, list)) or len(got) != 3:
-            raise ExerciseFailed(f"exercise1: return a tuple (precision, recall, f1), got {got!r}")
-        got = tuple(float(g.item() if hasattr(g, "item") else g) for g in got)
-        if any(math.isnan(g) for g in got):
-            raise ExerciseFailed(f"exercise1, {name}: got {got} containing NaN; a 0/0 ratio must be 0.0 here")
-        if np.allclose(got, expected, atol=1e-6):
+@exercise("lesson08.exercise1")
+def exercise1(macro_f1):
+    """``macro_f1(pred, target, num_classes)``: the mean over classes of one-vs-rest F1 (0 for an empty class)."""
+    rng = np.random.default_rng(1)
+    cases = [(rng.integers(0, 3, 40), rng.integers(0, 3, 40), 3),
+             (np.array([0, 0, 1, 1, 2, 2]), np.array([0, 1, 1, 1, 0, 2]), 4),      # class 3: never seen
+             (np.array([1] * 10), np.array([0] * 9 + [1]), 2)]
+    for pred, target, c in cases:
+        expected, per_class = _macro_f1_reference(pred, target, c)
+        got = macro_f1(mg.tensor(pred), mg.tensor(target), c)
+        got = float(got.item() if isinstance(got, mg.Tensor) else got)
+        if math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-12):
             continue
-        hint = ""
-        if np.allclose(got, (expected[1], expected[0], expected[2]), atol=1e-6):
-            hint = " It looks like precision and recall are swapped: precision = tp/(tp+fp), recall = tp/(tp+fn)."
-        elif np.isclose(got[2], (expected[0] + expected[1]) / 2, atol=1e-6) and not np.isclose(got[2], expected[2]):
-            hint = " F1 is the harmonic mean 2PR/(P+R), not the arithmetic mean (P+R)/2."
-        raise ExerciseFailed(f"exercise1, {name}: pred={pred.tolist()}, target={target.tolist()}: got "
-                             f"(precision, recall, f1) = {tuple(round(g, 4) for g in got)}, expected "
-                             f"{tuple(round(e, 4) for e in expected)}.{hint}")
-    return passed("lesson08.exercise1", f"precision, recall and F1 match on {len(_prf_cases())} batches, "
-                                        "including the 0/0 cases.")
+        hint = "Hint: F1_c = 2 TP_c / (2 TP_c + FP_c + FN_c) for each class c, then the plain mean over the C classes."
+        accuracy = float(np.mean(pred == target))
+        present = [s for k, s in enumerate(per_class) if np.any(pred == k) or np.any(target == k)]
+        if math.isclose(got, accuracy, rel_tol=1e-9):
+            hint = "You returned the accuracy (that is the micro-average); macro-F1 averages the per-class F1s."
+        elif present and math.isclose(got, float(np.mean(present)), rel_tol=1e-9):
+            hint = (f"You averaged over the {len(present)} classes that occur; with num_classes = {c}, an absent class "
+                    "counts as F1 = 0 (scikit-learn's zero_division=0).")
+        elif math.isclose(got, per_class[1], rel_tol=1e-9):
+            hint = "That is the F1 of class 1 only (binary F1); average over every class."
+        raise ExerciseFailed(f"exercise1: for pred {pred.tolist()[:12]}... and target {target.tolist()[:12]}... "
+                             f"(num_classes {c}) you return {got:.6g}, expected {expected:.6g} "
+                             f"(per class {np.round(per_class, 4).tolist()}). {hint}")
+    return passed("lesson08.exercise1", f"macro-F1 right on {len(cases)} cases, an absent class and a degenerate "
+                  "predictor included.")
 
 
-def exercise2(standardize):
-    """``standardize(train_x, other_x) -> (train_z, other_z)`` with the training statistics."""
-    rng = np.random.default_rng(3)
-    train = rng.normal([5.0, -200.0, 0.01], [2.0, 50.0, 0.001], size=(40, 3))
-    other = rng.normal([7.0, -150.0, 0.02], [4.0, 10.0, 0.003], size=(15, 3))
-    mean, std = train.mean(axis=0), train.std(axis=0)
-    expected_train, expected_other = (train - mean) / std, (other - mean) / std
-    train_t = mg.tensor(train, dtype=mg.float64, requires_grad=True)
-    other_t = mg.tensor(other, dtype=mg.float64)
-    result = standardize(train_t, other_t)
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise ExerciseFailed(f"exercise2: return a pair (train_z, other_z), got {type(result).__name__}")
-    got_train, got_other = (np.asarray(r.numpy() if hasattr(r, "numpy") else r, dtype=np.float64) for r in result)
-    if got_train.shape != train.shape or got_other.shape != other.shape:
-        raise ExerciseFailed(f"exercise2: shapes {got_train.shape}, {got_other.shape}; expected {train.shape}, "
-                             f"{other.shape} (standardise each column, keep every row)")
-    if not np.allclose(got_train, expected_train, rtol=1e-4, atol=1e-6):
-        hint = ""
-        if np.allclose(got_train, (train - mean) / train.std(axis=0, ddof=1), rtol=1e-4):
-            hint = " You divided by the sample std (n - 1); use the population std (divide by n, ddof=0)."
-        elif np.allclose(got_train, (train - train.mean()) / train.std(), rtol=1e-4):
-            hint = " You used one mean/std over the whole matrix; take them per column (dim=0)."
-        raise ExerciseFailed("exercise2: train_z is wrong: its column means are "
-                             f"{np.round(got_train.mean(axis=0), 4).tolist()} and stds "
-                             f"{np.round(got_train.std(axis=0), 4).tolist()} (expected 0 and 1).{hint}")
-    if not np.allclose(got_other, expected_other, rtol=1e-4, atol=1e-6):
-        hint = ""
-        if np.allclose(got_other, (other - other.mean(axis=0)) / other.std(axis=0), rtol=1e-4):
-            hint = (" other_z was standardised with its own mean and std. Use the *training* statistics: "
-                    "that is what a model sees at prediction time.")
-        raise ExerciseFailed(f"exercise2: other_z is wrong (first row {np.round(got_other[0], 4).tolist()}, "
-                             f"expected {np.round(expected_other[0], 4).tolist()}).{hint}")
-    if not getattr(result[0], "requires_grad", False):
-        raise ExerciseFailed("exercise2: train_z does not require grad although train_x did. Use minigrad tensor "
-                             "operations (mean, **, sqrt, /), not .numpy(), so the result stays differentiable.")
-    return passed("lesson08.exercise2", "both outputs use the training mean and population std, column by column, "
-                                        "and stay in the autograd graph.")
+@exercise("lesson08.exercise2")
+def exercise2(my_dropout):
+    """``my_dropout(x, p)``: training-mode inverted dropout from minigrad ops."""
+    mg.manual_seed(5)
+    x = mg.ones(200_000)
+    for p in (0.3, 0.75):
+        y = my_dropout(x, p)
+        if not isinstance(y, mg.Tensor) or tuple(y.shape) != tuple(x.shape):
+            raise ExerciseFailed("exercise2: return a minigrad tensor of the input's shape")
+        values = y.numpy()
+        kept = values != 0
+        if abs(kept.mean() - (1 - p)) > 0.01:
+            hint = " You kept a fraction p; p is the probability of DROPPING a unit." if abs(kept.mean() - p) < 0.01 else ""
+            raise ExerciseFailed(f"exercise2: with p = {p} you kept {kept.mean():.3f} of the units, expected "
+                                 f"1 - p = {1 - p:.2f}.{hint}")
+        scale = np.unique(values[kept].round(5))
+        if len(scale) != 1 or not math.isclose(scale[0], 1 / (1 - p), rel_tol=1e-4):
+            hint = " You did not rescale: inverted dropout divides the kept units by 1 - p so the mean is unchanged." \
+                if len(scale) == 1 and math.isclose(scale[0], 1.0) else ""
+            raise ExerciseFailed(f"exercise2: kept units of an all-ones input became {scale[:3].tolist()}, expected "
+                                 f"1 / (1 - p) = {1 / (1 - p):.4f}.{hint}")
+        if abs(values.mean() - 1) > 0.02:
+            raise ExerciseFailed(f"exercise2: the mean of the output is {values.mean():.3f}; inverted dropout keeps it 1")
+    if not np.array_equal(my_dropout(x, 0.0).numpy(), x.numpy()):
+        raise ExerciseFailed("exercise2: with p = 0 nothing may be dropped: return x unchanged")
+    z = mg.tensor(np.random.default_rng(4).standard_normal(1000), requires_grad=True)
+    out = my_dropout(z, 0.4)
+    out.sum().backward()
+    if z.grad is None:
+        raise ExerciseFailed("exercise2: no gradient reached x: build the output from minigrad ops (x * mask / (1 - p))")
+    mask = out.numpy() != 0
+    if not np.allclose(z.grad.numpy(), mask / 0.6, rtol=1e-5):
+        raise ExerciseFailed("exercise2: the gradient must be the same mask divided by 1 - p; did you draw the mask "
+                             "twice, or detach something?")
+    return passed("lesson08.exercise2", "keeps 1 - p of the units, scales them by 1/(1 - p), mean preserved, p = 0 is "
+                  "the identity, and the gradient is the mask.")
 
 
+@exercise("lesson08.exercise3")
 def exercise3(kaiming_init_):
     """``kaiming_init_(linear)``: weight ~ N(0, 2 / fan_in), bias = 0, in place."""
     mg.manual_seed(11)
@@ -124,6 +112,11 @@ def exercise3(kaiming_init_):
         elif abs(std / math.sqrt(1.0 / 600) - 1) < 0.03:
             hint = " That is sqrt(1/fan_in) (LeCun); Kaiming for ReLU doubles the variance: sqrt(2/fan_in)."
         raise ExerciseFailed(f"exercise3: weight std is {std:.5f}, expected sqrt(2/600) = {expected:.5f}.{hint}")
+    beyond = float(np.mean(np.abs(w) > 2 * expected))
+    if beyond < 0.01:
+        raise ExerciseFailed(f"exercise3: the std is right but only {beyond:.2%} of the weights lie beyond 2 std (a "
+                             "normal distribution has 4.6%, a uniform one 0%): you drew Kaiming-UNIFORM, "
+                             "U(-sqrt(6/fan_in), sqrt(6/fan_in)). Kaiming-normal is weight.normal_(0, sqrt(2/fan_in)).")
     if abs(mean) > 0.003:
         raise ExerciseFailed(f"exercise3: weight mean is {mean:.5f}; draw from a zero-mean normal")
     if layer.bias is not None and np.any(layer.bias.numpy() != 0):
@@ -131,3 +124,28 @@ def exercise3(kaiming_init_):
     if not layer.weight.requires_grad:
         raise ExerciseFailed("exercise3: the weight no longer requires grad; fill it in place under mg.no_grad()")
     return passed("lesson08.exercise3", f"weight std {std:.5f} = sqrt(2/fan_in), mean ~ 0, bias 0, filled in place.")
+
+
+@exercise("lesson08.exercise4")
+def exercise4(early_stopping):
+    """``early_stopping(val_losses, patience)`` returns ``(best_epoch, stop_epoch)``."""
+    cases = [([1.0, 0.8, 0.7, 0.75, 0.72, 0.71, 0.9], 3, (2, 5)),
+             ([1.0, 0.9, 0.8, 0.7], 2, (3, 3)),
+             ([0.5, 0.5, 0.6, 0.4, 0.45, 0.41], 3, (3, 5)),
+             ([0.5, 0.5, 0.6, 0.4], 2, (0, 2)),
+             ([0.3], 1, (0, 0))]
+    for losses, patience, expected in cases:
+        got = early_stopping(list(losses), patience)
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            raise ExerciseFailed("exercise4: return a pair (best_epoch, stop_epoch)")
+        if tuple(int(g) for g in got) != expected:
+            hint = "Hint: an epoch improves only if its loss is STRICTLY below the best so far; stop when the " \
+                   "count of epochs since the best reaches patience."
+            if losses == [0.5, 0.5, 0.6, 0.4] and tuple(got) == (3, 3):
+                hint = ("Epoch 1 ties the best (0.5), which is not an improvement; epochs 1 and 2 make patience 2 run "
+                        "out at epoch 2, before the 0.4 is ever seen.")
+            elif int(got[1]) == expected[1] + 1:
+                hint = "You stop one epoch late: stop AT the patience-th epoch without improvement."
+            raise ExerciseFailed(f"exercise4: for losses {losses} and patience {patience} you return {tuple(got)}, "
+                                 f"expected {expected}. {hint}")
+    return passed("lesson08.exercise4", f"{len(cases)} loss curves: ties, never-stopping and one-epoch runs included.")
