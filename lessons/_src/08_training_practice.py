@@ -111,7 +111,7 @@ print("val mean after:  ", x_val.mean(dim=0).numpy().round(3), " (close to, not 
 # %% [markdown]
 # Standardisation is itself a differentiable function of its input (the mean and the standard
 # deviation depend on every row), so when it sits *inside* a network — as layer norm will in
-# lesson 10 — autograd must get its derivative right.  `gradcheck` compares autograd with finite
+# lesson 11 — autograd must get its derivative right.  `gradcheck` compares autograd with finite
 # differences in float64:
 
 # %%
