@@ -55,17 +55,22 @@ def _is_exercise(cell):
     return cell[0] == "code" and "raise NotImplementedError" in cell[1]
 
 
+def _first_line(node):
+    """The first line of a def/class, its decorators included."""
+    return node.decorator_list[0].lineno if node.decorator_list else node.lineno
+
+
 def _with_solutions(code, solutions_source):
     """``code`` with each stub definition replaced by the solution's definition of the same name."""
-    solutions = {node.name: ast.get_source_segment(solutions_source, node)
+    source_lines = solutions_source.split("\n")
+    solutions = {node.name: "\n".join(source_lines[_first_line(node) - 1:node.end_lineno])
                  for node in ast.parse(solutions_source).body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
     lines = code.split("\n")
     for node in sorted((n for n in ast.parse(code).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))),
                        key=lambda n: -n.lineno):
         if node.name in _stub_names(ast.get_source_segment(code, node)):
             assert node.name in solutions, f"no reference solution for {node.name!r}"
-            start = (node.decorator_list[0].lineno if node.decorator_list else node.lineno) - 1
-            lines[start:node.end_lineno] = solutions[node.name].split("\n")
+            lines[_first_line(node) - 1:node.end_lineno] = solutions[node.name].split("\n")
     return "\n".join(lines)
 
 

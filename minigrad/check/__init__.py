@@ -16,10 +16,13 @@ solved ...`` and returns False, so a notebook with unsolved exercises still runs
 The lesson modules are *not* imported here: ``import minigrad.check`` stays cheap, and
 ``check.lesson05`` (or ``from minigrad.check import lesson05``) loads only the one you ask for.
 """
+import ast
 import functools
 import importlib
 import importlib.util
+import inspect
 import os
+import textwrap
 from pathlib import Path
 
 
@@ -45,6 +48,31 @@ def _raised_by_learner(error):
     return not filename.startswith(str(_PACKAGE_DIR) + os.sep)
 
 
+def _is_compiled_stub(answer):
+    """True for a ``@cuda.jit`` kernel whose body is only ``raise NotImplementedError`` (plus a docstring).
+
+    A kernel cannot be run to find out: on a GPU an exception inside it is not raised on the host.
+    """
+    function = getattr(answer, "py_func", None)
+    if function is None:
+        return False
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    body = [node for node in tree.body[0].body
+            if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))]
+    return (len(body) == 1 and isinstance(body[0], ast.Raise) and body[0].exc is not None
+            and "NotImplementedError" in ast.unparse(body[0].exc))
+
+
+def _not_solved(name, answer):
+    what = getattr(answer, "__name__", None) or getattr(getattr(answer, "py_func", None), "__name__", "your answer")
+    print(f"{name}: not yet solved. `{what}` still raises NotImplementedError: replace that line "
+          "with your code and run the cell again.")
+    return False
+
+
 def exercise(name):
     """Decorate the checker of exercise ``name`` ("lesson05.exercise1").
 
@@ -55,15 +83,14 @@ def exercise(name):
     def decorate(checker):
         @functools.wraps(checker)
         def run(answer, *args, **kwargs):
+            if _is_compiled_stub(answer):
+                return _not_solved(name, answer)
             try:
                 return checker(answer, *args, **kwargs)
             except NotImplementedError as stub:
                 if not _raised_by_learner(stub):
                     raise
-                what = getattr(answer, "__name__", type(answer).__name__)
-                print(f"{name}: not yet solved. `{what}` still raises NotImplementedError: replace that line "
-                      "with your code and run the cell again.")
-                return False
+                return _not_solved(name, answer)
         return run
     return decorate
 
