@@ -1,4 +1,4 @@
-"""The lesson 10 checkers accept right answers and reject typical wrong ones with a useful hint."""
+"""The lesson 10 checkers accept right answers and reject typical wrong ones with a message naming the mistake."""
 import math
 
 import numpy as np
@@ -6,94 +6,54 @@ import pytest
 
 import minigrad as mg
 import minigrad.nn.functional as F
-from minigrad.check import ExerciseFailed, lesson10
+from minigrad.check import ExerciseFailed, lesson10, reference_solutions
+
+SOLUTIONS = reference_solutions(10)
 
 
-def make_attention(scale=True, softmax_dim=-1, mask_after=False, invert_mask=False):
-    def attention(q, k, v, not_allowed=None):
-        scores = q @ k.transpose(-2, -1)
-        if scale:
-            scores = scores / math.sqrt(q.shape[-1])
-        if not_allowed is not None and not mask_after:
-            scores = scores.masked_fill(~not_allowed if invert_mask else not_allowed, -1e9)
-        weights = F.softmax(scores, dim=softmax_dim)
-        if not_allowed is not None and mask_after:
-            weights = weights.masked_fill(not_allowed, 0.0)
-        return weights @ v, weights
-    return attention
+def test_exercise1_accepts_reshape_then_transpose():
+    assert lesson10.exercise1(SOLUTIONS.split_heads, SOLUTIONS.merge_heads) is True
 
 
-def test_exercise1_accepts_correct_attention(capsys):
-    assert lesson10.exercise1(make_attention()) is True
-    assert "correct" in capsys.readouterr().out
+def test_exercise1_names_the_scrambling_reshape():
+    def straight(x, n_heads):
+        n, length, e = x.shape
+        return x.reshape(n, n_heads, length, e // n_heads)
+    with pytest.raises(ExerciseFailed, match="cuts the FLAT memory"):
+        lesson10.exercise1(straight, SOLUTIONS.merge_heads)
 
 
-def test_exercise1_names_missing_scale():
-    with pytest.raises(ExerciseFailed, match="sqrt"):
-        lesson10.exercise1(make_attention(scale=False))
+def test_exercise1_rejects_a_merge_that_does_not_invert():
+    def merge_without_transpose(x):
+        n, h, length, d = x.shape
+        return x.reshape(n, length, h * d)
+    with pytest.raises(ExerciseFailed, match="merge_heads\\(split_heads\\(x\\)\\) is not x"):
+        lesson10.exercise1(SOLUTIONS.split_heads, merge_without_transpose)
 
 
-def test_exercise1_names_wrong_softmax_axis():
-    with pytest.raises(ExerciseFailed, match="over the queries"):
-        lesson10.exercise1(make_attention(softmax_dim=-2))
+def test_exercise2_accepts_the_cached_step():
+    assert lesson10.exercise2(SOLUTIONS.attend_last) is True
 
 
-def test_exercise1_names_mask_after_softmax():
-    with pytest.raises(ExerciseFailed, match="after the softmax"):
-        lesson10.exercise1(make_attention(mask_after=True))
+def test_exercise2_names_the_missing_scale():
+    with pytest.raises(ExerciseFailed, match="sqrt\\(d\\)"):
+        lesson10.exercise2(lambda q, k, v: F.softmax(q @ k.transpose(-2, -1), dim=-1) @ v)
 
 
-def test_exercise1_names_inverted_mask():
-    with pytest.raises(ExerciseFailed, match="polarity"):
-        lesson10.exercise1(make_attention(invert_mask=True))
+def test_exercise3_accepts_alibi():
+    assert lesson10.exercise3(SOLUTIONS.alibi_attention) is True
 
 
-def test_exercise1_needs_differentiable_answer():
-    def via_numpy(q, k, v, not_allowed=None):
-        out, weights = make_attention()(q, k, v, not_allowed)
-        return mg.tensor(out.numpy(), requires_grad=True), weights   # cuts the graph
-    with pytest.raises(ExerciseFailed, match="gradcheck"):
-        lesson10.exercise1(via_numpy)
-
-
-def test_exercise2_accepts_and_rejects():
-    assert lesson10.exercise2(lambda n: mg.tensor(np.triu(np.ones((n, n), dtype=bool), k=1))) is True
-    with pytest.raises(ExerciseFailed, match="diagonal"):
-        lesson10.exercise2(lambda n: mg.tensor(np.triu(np.ones((n, n), dtype=bool), k=0)))
-    with pytest.raises(ExerciseFailed, match="polarity"):
-        lesson10.exercise2(lambda n: mg.tensor(np.tril(np.ones((n, n), dtype=bool), k=0)))
-    with pytest.raises(ExerciseFailed, match="bool"):
-        lesson10.exercise2(lambda n: mg.tensor(np.triu(np.ones((n, n)), k=1)))
-
-
-def positions(max_len, dim, swap=False, exponent_divisor=None):
-    p = np.arange(max_len)[:, None]
-    omega = 10000.0 ** (-np.arange(0, dim, 2) / (exponent_divisor or dim))
-    pe = np.zeros((max_len, dim))
-    pe[:, 0::2], pe[:, 1::2] = (np.cos(p * omega), np.sin(p * omega)) if swap else (np.sin(p * omega), np.cos(p * omega))
-    return pe
-
-
-def test_exercise3_accepts_and_names_mistakes():
-    assert lesson10.exercise3(positions) is True
-    with pytest.raises(ExerciseFailed, match="swapped"):
-        lesson10.exercise3(lambda n, d: positions(n, d, swap=True))
-    with pytest.raises(ExerciseFailed, match="exponent"):
-        lesson10.exercise3(lambda n, d: positions(n, d, exponent_divisor=d / 2))
-
-
-def layer_norm(correction=0, eps_inside=True):
-    def norm(x, weight, bias, eps=1e-5):
-        mu = x.mean(dim=-1, keepdim=True)
-        var = ((x - mu) ** 2).sum(dim=-1, keepdim=True) / (x.shape[-1] - correction)
-        denominator = (var + eps).sqrt() if eps_inside else var.sqrt() + eps
-        return (x - mu) / denominator * weight + bias
-    return norm
-
-
-def test_exercise4_accepts_and_names_mistakes():
-    assert lesson10.exercise4(layer_norm()) is True
-    with pytest.raises(ExerciseFailed, match="unbiased"):
-        lesson10.exercise4(layer_norm(correction=1))
-    with pytest.raises(ExerciseFailed, match="inside the square root"):
-        lesson10.exercise4(layer_norm(eps_inside=False))
+def test_exercise3_names_the_sign_of_the_penalty_and_the_missing_mask():
+    def plus(q, k, v, slope):
+        return SOLUTIONS.alibi_attention(q, k, v, -slope)
+    with pytest.raises(ExerciseFailed, match="wrong sign"):
+        lesson10.exercise3(plus)
+    def unmasked(q, k, v, slope):
+        length = q.shape[-2]
+        pos = np.arange(length)
+        distance = mg.tensor((pos[:, None] - pos[None, :]).astype(np.float64))
+        w = F.softmax(q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]) - slope * distance, dim=-1)
+        return w @ v, w
+    with pytest.raises(ExerciseFailed, match="Future keys"):
+        lesson10.exercise3(unmasked)
