@@ -1,67 +1,52 @@
-"""The lesson 13 checkers accept right answers and reject typical wrong ones with a useful hint."""
+"""The lesson 13 checkers accept right answers and reject typical wrong ones with a message naming the mistake."""
 import numpy as np
 import pytest
 
-import minigrad as mg
-from minigrad.check import ExerciseFailed, lesson13
+from minigrad.check import ExerciseFailed, lesson13, reference_solutions
+
+SOLUTIONS = reference_solutions(13)
 
 
-def saliency(model, ids, mask, target, times_input=True, absolute=False):
-    vectors = model.embed(ids).detach().requires_grad_()
-    model.classify(model.encode(vectors, mask), mask)[0, target].backward()
-    grad = vectors.grad.numpy()[0]
-    scores = (grad * vectors.detach().numpy()[0]).sum(-1) if times_input else grad.sum(-1)
-    return np.abs(scores) if absolute else scores
+def test_exercise1_accepts_gradient_times_input():
+    assert lesson13.exercise1(SOLUTIONS.gradient_times_input) is True
 
 
-def test_exercise1_accepts_gradient_times_input(capsys):
-    assert lesson13.exercise1(saliency) is True
-    assert "correct" in capsys.readouterr().out
-
-
-def test_exercise1_names_plain_gradient():
+def test_exercise1_names_the_plain_gradient_and_the_lost_sign():
+    def gradient_only(model, ids, mask, target):
+        vectors = model.embed(ids).detach().requires_grad_()
+        model.classify(model.encode(vectors, mask), mask)[0, target].backward()
+        return vectors.grad.sum(dim=-1).numpy()[0]
     with pytest.raises(ExerciseFailed, match="multiply it by the input"):
-        lesson13.exercise1(lambda m, i, k, t: saliency(m, i, k, t, times_input=False))
-
-
-def test_exercise1_names_lost_sign():
+        lesson13.exercise1(gradient_only)
     with pytest.raises(ExerciseFailed, match="Keep the sign"):
-        lesson13.exercise1(lambda m, i, k, t: saliency(m, i, k, t, absolute=True))
+        lesson13.exercise1(lambda *a: np.abs(SOLUTIONS.gradient_times_input(*a)))
 
 
-def occlusion(model, ids, mask, target, flip=False):
-    with mg.no_grad():
-        vectors = model.embed(ids)
-        full = model.classify(model.encode(vectors, mask), mask).numpy()[0, target]
-        out = []
-        for t in range(ids.shape[1]):
-            zeroed = vectors.clone()
-            zeroed.data[0, t] = 0
-            out.append(full - model.classify(model.encode(zeroed, mask), mask).numpy()[0, target])
-    return -np.array(out) if flip else np.array(out)
+def test_exercise2_accepts_midpoint_integrated_gradients():
+    assert lesson13.exercise2(SOLUTIONS.integrated_gradients) is True
 
 
-def test_exercise2_accepts_and_names_flipped_sign():
-    assert lesson13.exercise2(occlusion) is True
-    with pytest.raises(ExerciseFailed, match="sign is flipped"):
-        lesson13.exercise2(lambda m, i, k, t: occlusion(m, i, k, t, flip=True))
+def test_exercise2_names_a_sum_instead_of_a_mean_and_a_single_point():
+    with pytest.raises(ExerciseFailed, match="MEAN along the path"):
+        lesson13.exercise2(lambda model, ids, mask, target, steps:
+                           SOLUTIONS.integrated_gradients(model, ids, mask, target, steps) * steps)
+    with pytest.raises(ExerciseFailed, match="does not change with steps"):
+        lesson13.exercise2(lambda model, ids, mask, target, steps:
+                           SOLUTIONS.integrated_gradients(model, ids, mask, target, 1))
 
 
-def entropy(weights, n_real):
-    w = weights[:n_real, :n_real]
-    return float(-(w * np.log(np.where(w > 0, w, 1.0))).sum(-1).mean())
+def test_exercise3_accepts_the_rollout():
+    assert lesson13.exercise3(SOLUTIONS.attention_rollout) is True
 
 
-def test_exercise3_accepts_and_explains_nan():
-    assert lesson13.exercise3(entropy) is True
-    with np.errstate(divide="ignore", invalid="ignore"):
-        with pytest.raises(ExerciseFailed, match="0 \\* log\\(0\\)"):
-            lesson13.exercise3(lambda w, n: float(-(w[:n, :n] * np.log(w[:n, :n])).sum(-1).mean()))
-
-
-def test_exercise3_names_padding_rows():
-    def with_padding_rows(w, n):
-        part = w[:, :n]
-        return float(-(part * np.log(np.where(part > 0, part, 1.0))).sum(-1).mean())
-    with pytest.raises(ExerciseFailed, match="padding rows"):
-        lesson13.exercise3(with_padding_rows)
+def test_exercise3_names_the_order_and_the_missing_residual():
+    def bottom_left(weights):
+        out = None
+        for w in weights:
+            a = 0.5 * w.mean(axis=0) + 0.5 * np.eye(w.shape[-1])
+            out = a if out is None else out @ a
+        return out
+    with pytest.raises(ExerciseFailed, match="top layer's matrix goes on the left"):
+        lesson13.exercise3(bottom_left)
+    with pytest.raises(ExerciseFailed, match="residual connection"):
+        lesson13.exercise3(lambda weights: weights[0].mean(axis=0) if len(weights) == 1 else None)

@@ -1,54 +1,67 @@
-"""The lesson 14 checkers accept right answers and reject typical wrong ones with a useful hint."""
+"""The lesson 14 checkers accept right answers and reject typical wrong ones with a message naming the mistake."""
 import numpy as np
 import pytest
 
-from minigrad.check import ExerciseFailed, lesson14
+import minigrad as mg
+from minigrad.check import ExerciseFailed, lesson14, reference_solutions
+
+SOLUTIONS = reference_solutions(14)
 
 
-def per_tensor(w, bits, divisor_offset=0, rounding=np.round):
-    levels = 2 ** (bits - 1) - 1
-    scale = np.abs(w).max() / (levels + divisor_offset)
-    return np.clip(rounding(w / scale), -levels - divisor_offset, levels + divisor_offset).astype(np.int32), scale
+def test_exercise1_accepts_the_zero_point_scheme():
+    assert lesson14.exercise1(SOLUTIONS.quantize_asymmetric) is True
 
 
-def test_exercise1_accepts_correct_quantisation(capsys):
-    assert lesson14.exercise1(per_tensor) is True
-    assert "correct" in capsys.readouterr().out
+def test_exercise1_names_the_symmetric_scale_and_a_missing_zero_point():
+    def symmetric(w, bits):
+        levels = 2 ** (bits - 1) - 1
+        scale = np.abs(w).max() / levels
+        return np.clip(np.round(w / scale), -levels, levels).astype(int) + levels, scale, levels
+    with pytest.raises(ExerciseFailed, match="symmetric scale"):
+        lesson14.exercise1(symmetric)
+    def no_zero_point(w, bits):
+        levels = 2 ** bits - 1
+        scale = (w.max() - w.min()) / levels
+        return np.clip(np.round(w / scale), 0, levels).astype(int), scale, 0
+    with pytest.raises(ExerciseFailed, match="zero point is 0"):
+        lesson14.exercise1(no_zero_point)
 
 
-def test_exercise1_names_128_overflow():
-    with pytest.raises(ExerciseFailed, match="wrap"):
-        lesson14.exercise1(lambda w, b: per_tensor(w, b, divisor_offset=1))
+def test_exercise2_accepts_the_straight_through_estimator():
+    assert lesson14.exercise2(SOLUTIONS.FakeQuantSTE) is True
 
 
-def test_exercise1_names_truncation():
-    with pytest.raises(ExerciseFailed, match="round"):
-        lesson14.exercise1(lambda w, b: per_tensor(w, b, rounding=np.trunc))
+def test_exercise2_rejects_the_true_gradient_of_round_and_returning_integers():
+    class TrueGradient(SOLUTIONS.FakeQuantSTE):
+        @staticmethod
+        def backward(ctx, g):
+            return g * 0, None
+    with pytest.raises(ExerciseFailed, match="straight through"):
+        lesson14.exercise2(TrueGradient)
+    class Integers(SOLUTIONS.FakeQuantSTE):
+        @staticmethod
+        def forward(ctx, w, bits):
+            return np.round(w / (np.abs(w).max() / (2 ** (bits - 1) - 1)))
+    with pytest.raises(ExerciseFailed, match="returned the integers q"):
+        lesson14.exercise2(Integers)
 
 
-def per_channel(w, bits, axis=1):
-    levels = 2 ** (bits - 1) - 1
-    scales = np.abs(w).max(axis=axis, keepdims=True) / levels
-    return np.clip(np.round(w / scales), -levels, levels).astype(np.int32), scales
+def test_exercise3_accepts_row_pruning():
+    assert lesson14.exercise3(SOLUTIONS.prune_rows) is True
 
 
-def test_exercise2_accepts_rows_and_names_columns():
-    assert lesson14.exercise2(per_channel) is True
-    with pytest.raises(ExerciseFailed, match="one per \\*column\\*"):
-        lesson14.exercise2(lambda w, b: per_channel(w, b, axis=0))
-
-
-def prune(w, fraction, in_place=False, signed=False):
-    k = int(round(fraction * w.size))
-    out = w if in_place else w.copy()
-    if k:
-        out.flat[np.argsort(w if signed else np.abs(w), axis=None)[:k]] = 0
-    return out
-
-
-def test_exercise3_accepts_and_names_mistakes():
-    assert lesson14.exercise3(prune) is True
-    with pytest.raises(ExerciseFailed, match="signed"):
-        lesson14.exercise3(lambda w, f: prune(w, f, signed=True))
-    with pytest.raises(ExerciseFailed, match="input array was modified"):
-        lesson14.exercise3(lambda w, f: prune(w, f, in_place=True))
+def test_exercise3_names_signed_sums_and_unstructured_pruning():
+    def by_sum(w, fraction):
+        k = int(round(fraction * w.shape[0]))
+        out = w.copy()
+        out[np.argsort(w.sum(axis=1))[:k]] = 0
+        return out
+    with pytest.raises(ExerciseFailed, match="signed sum"):
+        lesson14.exercise3(by_sum)
+    def scattered(w, fraction):
+        k = int(round(fraction * w.shape[0])) * w.shape[1]
+        out = w.copy()
+        out.flat[np.argsort(np.abs(w), axis=None)[:k]] = 0
+        return out
+    with pytest.raises(ExerciseFailed, match="individual weights"):
+        lesson14.exercise3(scattered)
