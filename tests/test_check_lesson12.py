@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.check import ExerciseFailed, lesson12
+from minigrad.check import ExerciseFailed, lesson12, reference_solutions
 from minigrad.text import basic_tokenize
 
 
@@ -44,21 +44,28 @@ def test_exercise1_catches_inverted_mask():
         lesson12.exercise1(inverted)
 
 
-def confusion(true, pred, n):
-    m = np.zeros((n, n), dtype=np.int64)
-    np.add.at(m, (true, pred), 1)
-    return m
+SOLUTIONS = reference_solutions(12)
 
 
-def test_exercise2_accepts_and_names_transpose():
-    assert lesson12.exercise2(confusion) is True
-    with pytest.raises(ExerciseFailed, match="swapped"):
-        lesson12.exercise2(lambda t, p, n: confusion(t, p, n).T)
+def test_exercise2_accepts_length_buckets():
+    assert lesson12.exercise2(SOLUTIONS.length_buckets) is True
 
 
-def test_exercise2_needs_full_size_matrix():
-    with pytest.raises(ExerciseFailed, match="shape"):
-        lesson12.exercise2(lambda t, p, n: confusion(np.unique(t, return_inverse=True)[1], np.unique(p, return_inverse=True)[1], len(set(t) | set(p))))
+def test_exercise2_names_dropped_tails_unsorted_chunks_and_unshuffled_batches():
+    def drops_tail(lengths, batch_size, seed=0):
+        return [b for b in SOLUTIONS.length_buckets(lengths, batch_size, seed) if len(b) == batch_size][:-1]
+    with pytest.raises(ExerciseFailed, match="exactly once"):
+        lesson12.exercise2(drops_tail)
+    def random_batches(lengths, batch_size, seed=0):
+        order = np.random.default_rng(seed).permutation(len(lengths))
+        return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    with pytest.raises(ExerciseFailed, match="sort each chunk"):
+        lesson12.exercise2(random_batches)
+    def globally_sorted(lengths, batch_size, seed=0):
+        order = sorted(np.random.default_rng(seed).permutation(len(lengths)), key=lambda i: lengths[i])
+        return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    with pytest.raises(ExerciseFailed, match="shuffle the list of batches"):
+        lesson12.exercise2(globally_sorted)
 
 
 def _predict(model, encoder, texts, use_eval=True):

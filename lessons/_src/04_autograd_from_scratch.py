@@ -55,7 +55,7 @@ class Value:
 
     def __add__(self, other):
         other = other if isinstance(other, Value) else Value(other)
-        out = Value(self.data + other.data, (self, other), "+")
+        out = Value(self.data + other.data, (self, other), "add")
         def backward():                    # d(a+b)/da = 1, d(a+b)/db = 1
             self.grad += out.grad
             other.grad += out.grad
@@ -64,7 +64,7 @@ class Value:
 
     def __mul__(self, other):
         other = other if isinstance(other, Value) else Value(other)
-        out = Value(self.data * other.data, (self, other), "*")
+        out = Value(self.data * other.data, (self, other), "mul")
         def backward():                    # d(ab)/da = b, d(ab)/db = a
             self.grad += other.data * out.grad
             other.grad += self.data * out.grad
@@ -72,7 +72,7 @@ class Value:
         return out
 
     def __pow__(self, k):                  # k is a plain number
-        out = Value(self.data ** k, (self,), f"**{k}")
+        out = Value(self.data ** k, (self,), f"pow {k:g}")
         def backward():                    # d(a^k)/da = k a^(k-1)
             self.grad += k * self.data ** (k - 1) * out.grad
         out._backward = backward
@@ -173,7 +173,7 @@ def draw_graph(root, names=None):
             ax.annotate("", xy=(x1 - 0.32, y1), xytext=(x0 + 0.32, y0),
                         arrowprops=dict(arrowstyle="->", color="gray", lw=0.8))
         x, y = where[id(node)]
-        label = names.get(id(node), node._op or "input")
+        label = names.get(id(node), node._op or "constant")     # an unnamed input is a constant like 3
         ax.text(x, y, f"{label}\ndata {node.data:.3g}\ngrad {node.grad:.3g}", ha="center", va="center", fontsize=7,
                 bbox=dict(boxstyle="round", fc="white" if node._parents else "lightyellow", ec="gray"))
     ys = [y for _, y in where.values()]

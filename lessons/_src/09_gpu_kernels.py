@@ -318,7 +318,7 @@ except Exception as error:   # the GPU backend is optional: say so instead of fa
 # CPU and (when there is one) the GPU and writes its results; `benchmarks/README.md` keeps the figures measured so far.
 
 # %%
-readme = Path(mg.__file__).resolve().parents[1] / "benchmarks" / "README.md"   # the checkout minigrad runs from
+readme = Path("..") / "benchmarks" / "README.md"      # notebooks run in lessons/
 text = readme.read_text() if readme.exists() else ""
 lines = text.splitlines()
 headings = [i for i, line in enumerate(lines) if line.startswith("## ")] + [len(lines)]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 import minigrad as mg
 from minigrad.sentiment import TransformerClassifier, load_run
@@ -27,6 +28,8 @@ from minigrad.sentiment.explain import colour_line, saliency
 from minigrad.sentiment.train import evaluate, predict_proba
 
 warnings.filterwarnings("ignore", message="IProgress not found")
+threadpool_limits(1, user_api="blas")   # as the command line does: one BLAS thread is fastest for this small
+                                       # model, and robust on a busy machine
 mg.manual_seed(0)
 
 model, encoder, config = load_run(Path("trained") / "sentiment_embedded")   # next to this notebook, in lessons/

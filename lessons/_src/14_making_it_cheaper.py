@@ -28,6 +28,7 @@ import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from minigrad.sentiment import load_run
 from minigrad.sentiment.datasets import load_sentiment_data
@@ -35,6 +36,8 @@ from minigrad.sentiment.train import evaluate
 
 
 warnings.filterwarnings("ignore", message="IProgress not found")
+threadpool_limits(1, user_api="blas")   # as the command line does: one BLAS thread is fastest for this small
+                                       # model, and robust on a busy machine
 mg.manual_seed(0)
 rng = np.random.default_rng(0)
 print("GPU device for the timing cell:", GPU, "(simulator: timings say nothing about GPU speed)" if GPU == "cudasim" else "")

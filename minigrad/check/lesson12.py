@@ -1,8 +1,8 @@
-"""Checkers for lesson 12 (sentiment classification end to end)."""
+"""Checkers for lesson 12 (sentiment classification end to end): encoding a batch, length buckets, predicting."""
 import numpy as np
 
 import minigrad as mg
-from minigrad.check import ExerciseFailed, passed
+from minigrad.check import ExerciseFailed, exercise, passed
 
 _TEXTS = ["the film was good", "I didn't like it, it's DULL!", "a gem", "", "the plot was not boring at all , really ."]
 
@@ -12,6 +12,7 @@ def _vocab():
     return build_vocab(["the film was good", "the plot was boring", "i did n't like it", "a gem"])
 
 
+@exercise("lesson12.exercise1")
 def exercise1(encode_batch):
     """``encode_batch(texts, vocab, max_len) -> (ids, mask)`` as ``SentenceEncoder.batch(encode_all(...))``."""
     from minigrad.sentiment.encoding import SentenceEncoder
@@ -48,26 +49,47 @@ def exercise1(encode_batch):
                                         "mask True on real tokens (also for an empty sentence).")
 
 
-def exercise2(confusion):
-    """``confusion(true, pred, num_classes)``: rows = truth, columns = prediction."""
-    from minigrad.sentiment.metrics import confusion_matrix
+def _padding_share(batches, lengths):
+    real = sum(lengths[i] for batch in batches for i in batch)
+    total = sum(len(batch) * max(lengths[i] for i in batch) for batch in batches)
+    return 1 - real / total
+
+
+@exercise("lesson12.exercise2")
+def exercise2(length_buckets):
+    """``length_buckets(lengths, batch_size, seed=0)``: batches of similar-length indices covering each index once."""
     rng = np.random.default_rng(12)
-    cases = [(np.array([0, 0, 1, 1, 1]), np.array([0, 1, 1, 1, 0]), 2),
-             (rng.integers(0, 3, 40), rng.integers(0, 3, 40), 3),
-             (np.array([1, 1, 1]), np.array([1, 1, 1]), 2)]
-    for true, pred, classes in cases:
-        expected = confusion_matrix(true, pred, classes)
-        got = np.asarray(confusion(true, pred, classes))
-        if got.shape != expected.shape:
-            raise ExerciseFailed(f"exercise2: shape {got.shape}, expected {expected.shape} "
-                                 "(num_classes x num_classes, even when a class never occurs)")
-        if not np.array_equal(got, expected):
-            hint = " Rows and columns are swapped: M[true, predicted]." if np.array_equal(got, expected.T) else ""
-            raise ExerciseFailed(f"exercise2: true={true.tolist()}, pred={pred.tolist()}: got\n{got}\nexpected\n"
-                                 f"{expected}.{hint}")
-    return passed("lesson12.exercise2", "M[true, predicted] on 2- and 3-class examples.")
+    lengths = list(rng.integers(3, 40, 2000))
+    batch_size = 16
+    batches = [list(map(int, b)) for b in length_buckets(lengths, batch_size, seed=0)]
+    seen = sorted(i for b in batches for i in b)
+    if seen != list(range(len(lengths))):
+        missing = sorted(set(range(len(lengths))) - set(seen))
+        twice = len(seen) - len(set(seen))
+        raise ExerciseFailed(f"every index must appear exactly once: {len(missing)} missing, {twice} repeated "
+                             "(slice each sorted chunk into batches without dropping the last, partial one)")
+    if max(len(b) for b in batches) > batch_size:
+        raise ExerciseFailed(f"a batch has {max(len(b) for b in batches)} indices; at most batch_size = {batch_size}")
+    order = rng.permutation(len(lengths))
+    random_share = _padding_share([order[i:i + batch_size] for i in range(0, len(order), batch_size)], lengths)
+    share = _padding_share(batches, lengths)
+    if share > 0.5 * random_share:
+        raise ExerciseFailed(f"your batches are {share:.1%} padding, random batches {random_share:.1%}: sort each chunk "
+                             "by length before cutting it into batches")
+    first_lengths = [max(lengths[i] for i in b) for b in batches[:20]]
+    if first_lengths == sorted(first_lengths) and len(set(first_lengths)) > 3:
+        raise ExerciseFailed("the batches come out sorted from short to long: shuffle the list of batches, or every "
+                             "epoch starts with the shortest sentences")
+    again = [list(map(int, b)) for b in length_buckets(lengths, batch_size, seed=0)]
+    other = [list(map(int, b)) for b in length_buckets(lengths, batch_size, seed=1)]
+    if again != batches or other == batches:
+        raise ExerciseFailed("the same seed must give the same batches, a different seed different ones: draw every "
+                             "random choice from np.random.default_rng(seed)")
+    return passed("lesson12.exercise2", f"every index once, {share:.1%} padding against {random_share:.1%} for random "
+                  "batches, shuffled, and reproducible from the seed.")
 
 
+@exercise("lesson12.exercise3")
 def exercise3(predict_labels):
     """``predict_labels(model, encoder, texts)``: the eval-mode argmax, even when handed a training-mode model."""
     from minigrad.sentiment import TransformerClassifier
