@@ -81,6 +81,21 @@ for ax in axes:
 plt.show()
 
 # %% [markdown]
+# The right panel explains some training behaviour:
+# * the sigmoid's slope never exceeds $1/4$ (at $x=0$). Ten stacked sigmoid layers can shrink a gradient by
+#   $4^{10} \approx 10^6$. This is the *vanishing gradient* problem;
+# * tanh's peak slope is 1, so it shrinks gradients less;
+# * ReLU has slope exactly 1 wherever it is active, and exactly 0 where it is not. A unit whose input stays
+#   negative never learns again (a "dead ReLU").
+
+# %%
+assert np.isclose(derivatives["sigmoid"].max(), 0.25, atol=1e-4)   # slope peaks at 1/4 (0 itself is not on the grid)
+assert np.argmax(derivatives["sigmoid"]) in np.flatnonzero(np.abs(x_np) < 0.03)  # ... at x = 0
+assert 0.25 ** 10 < 1e-6 < 4 * 0.25 ** 10                                    # ten layers: at most ~1e-6 of it left
+assert np.isclose(derivatives["tanh"].max(), 1.0, atol=1e-3)                  # tanh's peak slope is 1
+assert set(np.unique(derivatives["relu"])) == {0.0, 1.0}                      # ReLU: exactly 0 or 1
+
+# %% [markdown]
 # ### Computing the sigmoid without overflow
 #
 # Two textbook forms of the sigmoid are equal on paper and not in floating point. $e^x/(1+e^x)$ overflows for
@@ -110,13 +125,6 @@ np.testing.assert_allclose(stable_values[[0, -1]], [0.0, 1.0])
 np.testing.assert_allclose(stable_values[1], np.exp(-50) / (1 + np.exp(-50)), rtol=1e-15)   # tiny, but not 0
 
 # %% [markdown]
-# The right panel explains some training behaviour:
-# * the sigmoid's slope never exceeds $1/4$ (at $x=0$). Ten stacked sigmoid layers can shrink a gradient by
-#   $4^{10} \approx 10^6$. This is the *vanishing gradient* problem;
-# * tanh's peak slope is 1, so it shrinks gradients less;
-# * ReLU has slope exactly 1 wherever it is active, and exactly 0 where it is not. A unit whose input stays
-#   negative never learns again (a "dead ReLU").
-#
 # ## 2. Softmax, and why it subtracts the max
 #
 # Softmax turns a vector of scores (*logits*) into probabilities:

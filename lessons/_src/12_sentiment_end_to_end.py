@@ -110,6 +110,7 @@ order = rng.permutation(len(id_lists))
 random_batches = [order[i:i + 32] for i in range(0, len(order), 32)]
 bucketed = list(BucketBatchSampler([len(x) for x in id_lists], 32, shuffle=True, seed=0))
 print(f"share of padding: random batches {padding_share(random_batches):.1%}, length buckets {padding_share(bucketed):.1%}")
+assert padding_share(bucketed) < 0.2 * padding_share(random_batches)      # buckets remove most of the padding
 
 # %% [markdown]
 # ## 4. The model
