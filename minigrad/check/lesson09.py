@@ -26,16 +26,21 @@ def _simulated():
 
 
 @contextlib.contextmanager
-def _counting_reads(counter):
-    """On the simulator: count every element read of a global-memory argument into counter[0]."""
+def _counting_reads(counter, device_arrays):
+    """On the simulator: count every element read of these global-memory arguments into counter[0].
+
+    Only reads of *these* arrays count: threads of an earlier launch that failed may still be running.
+    """
     if not _simulated():
         yield
         return
     from numba.cuda.simulator.cudadrv.devicearray import FakeCUDAArray
     original = FakeCUDAArray.__getitem__
+    ours = [vars(d)["_ary"] for d in device_arrays]
 
     def counting(self, index):
-        counter[0] += 1
+        if any(np.shares_memory(vars(self)["_ary"], a) for a in ours):
+            counter[0] += 1
         return original(self, index)
 
     FakeCUDAArray.__getitem__ = counting
@@ -51,7 +56,7 @@ def _launch(kernel, grid, block, *arrays, what):
     device = [cuda.to_device(a) for a in arrays]
     count = [0]
     try:
-        with _counting_reads(count):
+        with _counting_reads(count, device):
             kernel[grid, block](*device)
     except IndexError as error:
         raise ExerciseFailed(f"{what}: a thread indexed out of bounds ({error}). The last block has spare threads: "
