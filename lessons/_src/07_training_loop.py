@@ -227,8 +227,7 @@ plt.title("warm-up (20 steps), then cosine decay"); plt.show()
 # the weights are the same thing: the gradient gets $+\lambda\theta$, and $\theta - \eta(g + \lambda\theta) = \theta(1-\eta\lambda) - \eta g$.
 #
 # For **Adam** they differ. `Adam(weight_decay=λ)` adds $\lambda\theta$ to the gradient, and then divides the sum by
-# $\sqrt{\hat v}$: a weight whose gradients are large (large $\hat v$) is barely decayed, a weight with tiny gradients is
-# decayed by about $\eta$ per step whatever its size. **AdamW** shrinks the weight directly,
+# $\sqrt{\hat v}$: a weight whose gradients are large (large $\hat v$) is barely decayed at all. **AdamW** shrinks the weight directly,
 # $\theta \leftarrow \theta(1-\eta\lambda)$, then takes the Adam step: every weight loses the same *fraction* per step. Below,
 # two weights of the same size, one with gradients of size 1 and one with gradients of size 100 (random signs,
 # so there is nothing to learn), decayed with $\lambda = 0.1$ for 200 steps:
