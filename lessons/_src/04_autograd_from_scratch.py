@@ -2,7 +2,7 @@
 # # Lesson 04 — Automatic differentiation from scratch
 #
 # **What you will learn**
-# * reverse-mode autodiff, by writing a complete scalar engine (a `Value` class of about 45 lines), and drawing
+# * reverse-mode autodiff, by writing a complete scalar engine (a `Value` class of about 55 lines), and drawing
 #   the computational graph it records;
 # * how minigrad does the same for tensors: the graph record `_node`, `Function.apply`, the topological order
 #   (`minigrad.autograd.engine.topological_order`), and gradients through broadcasting (`sum_to_shape`);
@@ -40,7 +40,7 @@ rng = np.random.default_rng(0)
 # One backward pass gives the derivative of $L$ with respect to **every** input. Its cost is a small constant
 # times the cost of the forward pass, however many inputs there are.
 #
-# ## 2. A scalar engine in 45 lines
+# ## 2. A scalar engine in about 55 lines
 
 # %%
 class Value:
