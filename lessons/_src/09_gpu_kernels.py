@@ -1,26 +1,22 @@
 # %% [markdown]
-# # Lesson 08 — GPU kernels: threads, blocks, grids, and minigrad's matmul and softmax
+# # Lesson 09 — GPU kernels: threads, blocks, grids, and minigrad's matmul and softmax
 #
-# **What you learn here**
-#
+# **What you will learn**
 # * how a CUDA kernel is launched: a **grid** of **blocks** of **threads**, and how each thread finds "its" element;
 # * how to read minigrad's three hand-written matmul kernels — **naive**, **tiled** (shared memory) and
 #   **register-blocked** — and its row-wise **softmax** kernel;
 # * **why tiling helps**: we *count* every read from global memory each version makes, and derive the count;
-# * how to check a kernel: run it on tiny, odd shapes and compare with NumPy.
+# * how to check a kernel: run it on tiny, odd shapes and compare with NumPy;
+# * in the exercises: a shared-memory block reduction and a tiled transpose, written and counted.
 #
-# **What you need first**: lessons 01-06 (matmul and softmax as tensor ops, their gradients).
+# **What this lesson assumes:** lessons 01–06 (matmul and softmax as tensor ops, their gradients).
 # No GPU needed: when there is none, everything runs on **Numba's CUDA simulator** (`cudasim`), which
 # executes the *same* kernel code thread by thread in Python — exact, but very slow, so **its timings
 # say nothing about GPU speed**.  Shapes here are tiny on purpose.
 
 # %%
 import os
-import sys
 from pathlib import Path
-
-ROOT = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / "minigrad" / "__init__.py").exists())
-sys.path.insert(0, str(ROOT))
 
 import minigrad as mg
 
@@ -35,10 +31,9 @@ import inspect
 import math
 import numpy as np
 import matplotlib.pyplot as plt
-from numba import cuda
+from numba import cuda, float64
 from kernels import matmul as km, softmax as ks, reduce as kr
 import minigrad.nn.functional as F
-from minigrad.check import lesson08
 
 rng = np.random.default_rng(0)
 mg.manual_seed(0)
@@ -182,8 +177,19 @@ for version in ("naive", "tiled", "register"):
 # ## 3. Why tiling helps: counting global memory reads
 #
 # A GPU does far more arithmetic per second than it can fetch numbers from its main (global) memory: an H100
-# does ~50 TFLOP/s in float32 but moves ~3 TB/s, i.e. ~16 flops per float read.  A matmul does $2MNK$ flops, so
-# what matters is **how many numbers each version reads from global memory**.
+# does ~50 TFLOP/s in float32 but moves ~3 TB/s, i.e. ~17 flops per **byte** read, and a float32 is 4 bytes: ~67
+# flops for every number fetched (the cell below does the division).  A kernel that does fewer flops per number it
+# reads waits for memory.  A matmul does $2MNK$ flops, so what matters is **how many numbers each version reads
+# from global memory**.
+
+# %%
+flops_per_second, bytes_per_second = 50e12, 3e12          # H100 SXM, float32 without tensor cores; HBM3
+flops_per_byte = flops_per_second / bytes_per_second
+flops_per_float32 = flops_per_byte * 4
+print(f"{flops_per_byte:.1f} flops per byte = {flops_per_float32:.0f} flops per float32 read")
+assert round(flops_per_byte) == 17 and round(flops_per_float32) == 67
+
+# %% [markdown]
 #
 # * **naive**: each of the $MN$ threads reads $K$ numbers of $A$ and $K$ of $B$: $\;2MNK$ reads.
 # * **tiled** with tile $T$: consider $A$.  Block row $b_r$ (up to $T$ rows of $C$) needs its $T$ rows of $A$ in full,
@@ -312,7 +318,7 @@ except Exception as error:   # the GPU backend is optional: say so instead of fa
 # CPU and (when there is one) the GPU and writes its results; `benchmarks/README.md` keeps the figures measured so far.
 
 # %%
-readme = ROOT / "benchmarks" / "README.md"
+readme = Path("..") / "benchmarks" / "README.md"      # notebooks run in lessons/
 text = readme.read_text() if readme.exists() else ""
 lines = text.splitlines()
 headings = [i for i, line in enumerate(lines) if line.startswith("## ")] + [len(lines)]
@@ -329,43 +335,6 @@ print("\n".join(gpu[:30]) if gpu else "\nNo GPU benchmark figures measured yet (
       "On a machine with an NVIDIA GPU run:  python -m benchmarks kernels crossover --device cuda")
 
 # %% [markdown]
-# ## Exercises
-#
-# **Exercise 1.** `blocks_needed(n, threads_per_block)`: how many blocks cover `n` elements?
-
-# %%
-def blocks_needed(n, threads_per_block):
-    return (n + threads_per_block - 1) // threads_per_block
-
-lesson08.exercise1(blocks_needed);
-
-# %% [markdown]
-# **Exercise 2.** Write a CUDA kernel `axpy_2d(alpha, x, y, out)` computing `out = alpha * x + y` for 2-D arrays,
-# one thread per element, with **x along columns and y along rows** and a guard.  The checker launches it with its
-# own 2-D grid on odd shapes (on the simulator when there is no GPU) and compares with NumPy.
-
-# %%
-@cuda.jit
-def axpy_2d(alpha, x, y, out):
-    row = cuda.blockIdx.y * cuda.blockDim.y + cuda.threadIdx.y
-    col = cuda.blockIdx.x * cuda.blockDim.x + cuda.threadIdx.x
-    if row < out.shape[0] and col < out.shape[1]:
-        out[row, col] = alpha * x[row, col] + y[row, col]
-
-lesson08.exercise2(axpy_2d);
-
-# %% [markdown]
-# **Exercise 3.** `tiled_global_reads(m, n, k, tile)`: the exact number of global-memory reads the tiled kernel makes
-# for an `(m, k) @ (k, n)` product with `tile x tile` blocks, edges included (loads outside the matrices are skipped,
-# so they don't count).  The checker compares with the counts measured above.
-
-# %%
-def tiled_global_reads(m, n, k, tile):
-    return m * k * math.ceil(n / tile) + k * n * math.ceil(m / tile)
-
-lesson08.exercise3(tiled_global_reads);
-
-# %% [markdown]
 # > **Common mistakes**
 # >
 # > * `n // threads` blocks instead of `ceil(n / threads)`: the last partial block is never launched and the tail of
@@ -374,8 +343,81 @@ lesson08.exercise3(tiled_global_reads);
 # >   corruption or a crash; the simulator raises `IndexError`).
 # > * Swapping x and y: `threadIdx.x` should move along a row's **columns**, so neighbouring threads touch
 # >   neighbouring addresses (coalesced reads).  Swapped, the code is still right but much slower.
-# > * A `syncthreads()` inside an `if` that only some threads reach: the block waits forever.
+# > * A `syncthreads()` inside an `if` that only some threads reach: **undefined behaviour**. The block may hang, may
+# >   seem to work, or may compute garbage, and the outcome can change between GPUs and driver versions — so a
+# >   test that passes proves nothing. Every thread of a block must reach every `syncthreads()`.
+# > * A tree reduction without a `syncthreads()` between its halving steps: a thread reads a partial sum before its
+# >   neighbour has written it. The simulator often hides this race; a GPU does not.
 # > * Timing the simulator and concluding anything about GPU speed; or timing a real GPU without
 # >   `mg.cuda.synchronize()` (launches are asynchronous).
+
+# %% [markdown]
+# ## Exercises
 #
-# **Next:** lesson 09 builds attention and the Transformer block — the layers these kernels end up running.
+# Each exercise is a stub: its docstring gives the task, the signature and a hint, and its body raises
+# `NotImplementedError`. Replace that line with your code and run the cell; the checker reports "not yet solved"
+# until you do. The kernels run on the simulator when there is no GPU, where the checker also counts every read
+# of global memory. Reference solutions: `lessons/_solutions/lesson09.py`.
+#
+# **Exercise 1 — a block reduction.** Write a kernel in which each block of `THREADS = 64` threads sums its 64
+# elements of `x` with a shared-memory tree reduction (section 4's picture, with a fixed block size) and writes one
+# partial sum per block. The checker launches it on sizes that are and are not multiples of 64, and checks that it
+# reads every element of `x` exactly once.
+
+# %%
+from minigrad.check import lesson09
+
+THREADS = 64
+
+@cuda.jit
+def block_sum_kernel(x, partial):
+    """partial[b] = sum of x[b*64 : (b+1)*64] (missing elements count as 0), for a launch [ceil(n/64), 64].
+
+    Hint: shared = cuda.shared.array(THREADS, float64); each thread loads its element (or 0 beyond the end) into
+    shared[t]; then for stride 32, 16, ..., 1: syncthreads, and threads t < stride add shared[t + stride];
+    thread 0 writes partial[blockIdx.x]. Every thread must reach every syncthreads (no early return).
+    """
+    raise NotImplementedError("exercise 1: write block_sum_kernel")
+
+lesson09.exercise1(block_sum_kernel)
+
+# %% [markdown]
+# **Exercise 2 — counting the reads of a full sum.** Summing $n$ numbers with `block_sum_kernel` takes several
+# launches: the first leaves $\lceil n/64\rceil$ partial sums, the next sums those, and so on until one number is left.
+# How many global-memory reads does that make in total? The checker runs the launches on the simulator and counts.
+
+# %%
+def full_sum_reads(n, threads=64):
+    """Total reads of global memory to reduce n numbers to 1 by repeated block sums of `threads` each (n >= 1).
+
+    Hint: each launch reads every number it is given exactly once and leaves ceil(count / threads) of them;
+    stop when one number is left (n = 1 needs no launch).
+    """
+    raise NotImplementedError("exercise 2: write full_sum_reads")
+
+lesson09.exercise2(full_sum_reads)
+
+# %% [markdown]
+# **Exercise 3 — a tiled transpose.** `out = a.T` for a 2-D `a`, with $16\times16$ blocks. A naive transpose either
+# reads or writes with a stride of a whole row (uncoalesced). The tiled version reads a tile row by row into shared
+# memory, synchronises, and writes it out row by row *of the output*, so both global accesses are coalesced.
+# The checker compares with NumPy on odd shapes and checks that `a` is read exactly once per element.
+
+# %%
+TILE = 16
+
+@cuda.jit
+def transpose_kernel(a, out):
+    """out[j, i] = a[i, j] for a of shape (M, N) and out of shape (N, M); launch grid (ceil(N/16), ceil(M/16)),
+    blocks (16, 16).
+
+    Hint: tile = cuda.shared.array((TILE, TILE + 1), float64) (the +1 avoids bank conflicts); load
+    tile[ty, tx] = a[by*16 + ty, bx*16 + tx] if inside a; syncthreads; then write out[bx*16 + ty, by*16 + tx] =
+    tile[tx, ty] if inside out (block indices swapped, thread indices swapped inside the tile).
+    """
+    raise NotImplementedError("exercise 3: write transpose_kernel")
+
+lesson09.exercise3(transpose_kernel)
+
+# %% [markdown]
+# **Next:** lesson 10 builds attention — the layer these kernels end up running most.

@@ -1,32 +1,27 @@
 # %% [markdown]
-# # Lesson 07 — Training in practice: normalise, initialise, split, measure, regularise
+# # Lesson 08 — Training in practice: normalise, initialise, split, measure, regularise
 #
-# **What you learn here**
+# **What you will learn**
+# * why inputs are **standardised** with the *training* set's mean and standard deviation, and what happens when
+#   they are not;
+# * how the **initial weights** decide whether a deep network's signal survives: random, small Gaussian, **Xavier**
+#   and **Kaiming** initialisation, derived from one variance formula and seen layer by layer;
+# * the **train / validation split**, and the four numbers that describe a classifier: **accuracy, precision,
+#   recall, F1**;
+# * **overfitting**, and **dropout** and early stopping as cures.
 #
-# * why inputs are **standardised** with the *training* set's mean and standard deviation, and what happens when they are not;
-# * how the **initial weights** decide whether a deep network's signal survives: random, small Gaussian, **Xavier** and **Kaiming** initialisation, derived from one variance formula and seen layer by layer;
-# * the **train / validation split**, and the four numbers that describe a classifier: **accuracy, precision, recall, F1**;
-# * **overfitting**, and **dropout** as one cure.
-#
-# **What you need first**: lessons 01-06 (tensors, autograd, `nn.Module`, `nn.Linear`, losses, optimisers).
-#
-# Everything runs on the CPU, is seeded, and takes a few seconds.
+# **What this lesson assumes:** lessons 01–07 (tensors, autograd, losses, optimisers, and lesson 07's training loop:
+# `nn.Module`, `no_grad`, mini-batches). Everything runs on the CPU, is seeded, and takes a few seconds.
 
 # %%
-import sys
-from pathlib import Path
-
-# Find the repository root (the folder holding minigrad/) so the notebook runs from anywhere.
-ROOT = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / "minigrad" / "__init__.py").exists())
-sys.path.insert(0, str(ROOT))
-
 import math
-import numpy as np
+
 import matplotlib.pyplot as plt
+import numpy as np
+
 import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
-from minigrad.check import lesson07
 
 mg.manual_seed(0)
 rng = np.random.default_rng(0)
@@ -116,7 +111,7 @@ print("val mean after:  ", x_val.mean(dim=0).numpy().round(3), " (close to, not 
 # %% [markdown]
 # Standardisation is itself a differentiable function of its input (the mean and the standard
 # deviation depend on every row), so when it sits *inside* a network — as layer norm will in
-# lesson 09 — autograd must get its derivative right.  `gradcheck` compares autograd with finite
+# lesson 11 — autograd must get its derivative right.  `gradcheck` compares autograd with finite
 # differences in float64:
 
 # %%
@@ -169,6 +164,9 @@ plt.yscale("log"); plt.ylim(top=20); plt.xlabel("SGD step"); plt.ylabel("trainin
 plt.title("same model, same learning rate"); plt.show()
 print({name: round(l[-1], 3) if np.isfinite(l[-1]) else "diverged (nan)" for name, l in curves.items()})
 print("fraction of active ReLUs (layer 1, layer 2):", {name: tuple(round(float(a), 3) for a in v) for name, v in active.items()})
+assert active["raw features"][0] == 0.0                             # every first-layer ReLU dead
+assert abs(curves["raw features"][-1] - math.log(2)) < 0.01         # stuck at the 50/50 loss
+assert curves["standardised"][-1] < 0.5 * math.log(2)
 
 # %% [markdown]
 # The raw run takes a few enormous steps (the gradient for feature 2's weights is ~1000x too big),
@@ -280,6 +278,9 @@ for ax, scheme in zip(axes, ["random U(-1,1)", "gaussian N(0,0.01²)", "xavier"]
 axes[0].legend(fontsize=7); plt.tight_layout(); plt.show()
 
 # Kaiming keeps the ReLU signal's size within a factor of 3 after 10 layers; the naive schemes do not.
+growth = {s: (final_std[(s, "relu")] / 1.0) ** (1 / DEPTH) for s in SCHEMES}       # per-layer factor (input std 1)
+print("per-layer growth of the ReLU network's std:", {s: round(g, 2) for s, g in growth.items()})
+assert 5 < growth["random U(-1,1)"] < 8 and 0.05 < growth["gaussian N(0,0.01²)"] < 0.15   # ~6.5x up, ~10x down
 assert 1 / 3 < final_std[("kaiming", "relu")] < 3
 assert final_std[("gaussian N(0,0.01²)", "relu")] < 1e-6 and final_std[("random U(-1,1)", "relu")] > 1e6
 
@@ -403,6 +404,10 @@ ax.set_title("50 training points, 2x128 hidden units"); plt.show()
 for p, hist in histories.items():
     print(f"dropout {p}: final train loss {hist['train'][-1]:.3f}, final val loss {hist['val'][-1]:.3f}, "
           f"best val loss {min(hist['val']):.3f} at step {hist['step'][int(np.argmin(hist['val']))]}")
+plain, dropped = histories[0.0], histories[0.5]
+assert plain["val"][-1] > 1.2 * min(plain["val"])                  # without dropout: validation loss turns back up
+assert dropped["train"][-1] > plain["train"][-1]                    # dropout: higher training loss ...
+assert dropped["val"][-1] - min(dropped["val"]) < plain["val"][-1] - min(plain["val"])   # ... and a smaller rise
 
 # %% [markdown]
 # Without dropout the training loss heads towards 0 while the validation loss climbs after its
@@ -410,54 +415,6 @@ for p, hist in histories.items():
 # harder with half the units missing) and the validation loss rises less.  Another cure shows up in
 # the same plot: **early stopping** — keep the weights from the step with the best validation loss.
 #
-# ## Exercises
-#
-# Replace the bodies below with your own code (a working solution is filled in so the notebook runs;
-# try writing yours before reading it).  Each checker prints what it verified, or raises
-# `ExerciseFailed` saying what went wrong.
-#
-# **Exercise 1.** `precision_recall_f1(pred, target)` takes two int64 tensors of 0/1 and returns the
-# three floats `(precision, recall, f1)`, with 0.0 whenever a denominator is 0.
-
-# %%
-def precision_recall_f1(pred, target):
-    tp, fp, fn, _ = confusion_counts(pred, target)
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
-    return precision, recall, f1
-
-lesson07.exercise1(precision_recall_f1);
-
-# %% [markdown]
-# **Exercise 2.** `standardize(train_x, other_x)` returns `(train_z, other_z)`: both standardised
-# column by column with the **training** mean and (population, `ddof=0`) standard deviation.
-# Use minigrad tensor operations so the result stays differentiable.
-
-# %%
-def standardize(train_x, other_x):
-    mean = train_x.mean(dim=0)
-    std = ((train_x - mean) ** 2).mean(dim=0).sqrt()
-    return (train_x - mean) / std, (other_x - mean) / std
-
-lesson07.exercise2(standardize);
-
-# %% [markdown]
-# **Exercise 3.** `kaiming_init_(linear)` fills a `nn.Linear` layer's weight from
-# $\mathcal N(0, 2/n_{in})$ and its bias with zeros, in place (under `mg.no_grad()`), and returns the layer.
-# Write it with `weight.normal_(...)` / `bias.zero_()` rather than `nn.init`.
-
-# %%
-def kaiming_init_(linear):
-    fan_in = linear.weight.shape[1]
-    with mg.no_grad():
-        linear.weight.normal_(0.0, math.sqrt(2.0 / fan_in))
-        linear.bias.zero_()
-    return linear
-
-lesson07.exercise3(kaiming_init_);
-
-# %% [markdown]
 # > **Common mistakes**
 # >
 # > * Standardising the validation (or test) set with **its own** mean and std — it leaks information
@@ -469,5 +426,79 @@ lesson07.exercise3(kaiming_init_);
 # >   And forgetting `model.train()` afterwards: dropout stays off for the rest of training.
 # > * Reporting accuracy alone on imbalanced data; precision and recall show what it hides.
 # > * Choosing the number of steps by the *training* loss: it always says "more".
+
+# %% [markdown]
+# ## Exercises
 #
-# **Next:** lesson 08 leaves the CPU: how GPU kernels are organised, and minigrad's own matmul and softmax kernels.
+# Each exercise is a stub: its docstring gives the task, the signature and a hint, and its body raises
+# `NotImplementedError`. Replace that line with your code and run the cell; the checker reports "not yet solved"
+# until you do. Reference solutions: `lessons/_solutions/lesson08.py`.
+#
+# **Exercise 1 — macro-averaged F1 for more than two classes.** With $C$ classes, compute each class's F1 "one
+# class against the rest" (class $c$ positive, every other class negative) and average the $C$ numbers. A class
+# that is never predicted and never present has no F1; like scikit-learn, count it as 0.
+
+# %%
+from minigrad.check import lesson08
+
+def macro_f1(pred, target, num_classes):
+    """Return the mean over classes c of F1_c = 2 TP_c / (2 TP_c + FP_c + FN_c) (0 when the denominator is 0).
+
+    pred and target are int64 minigrad tensors of class ids. Hint: for class c, TP_c counts pred == c and
+    target == c; FP_c pred == c and target != c; FN_c pred != c and target == c.
+    """
+    raise NotImplementedError("exercise 1: write macro_f1")
+
+lesson08.exercise1(macro_f1)
+
+# %% [markdown]
+# **Exercise 2 — inverted dropout by hand.** Write the training-mode forward of dropout from section 6 with
+# minigrad ops: draw a keep-mask with probability $1-p$, multiply, rescale. The checker checks the kept fraction,
+# the scale, the mean, `p = 0`, and that the gradient is the same mask.
+
+# %%
+def my_dropout(x, p):
+    """Return x * m / (1 - p) with m_i ~ Bernoulli(1 - p) drawn independently, as a minigrad tensor.
+
+    Hint: keep = (mg.rand(*x.shape) >= p) is a bool tensor; .to(x.dtype) makes it 0/1. Handle p = 0 (return x).
+    """
+    raise NotImplementedError("exercise 2: write my_dropout")
+
+lesson08.exercise2(my_dropout)
+
+# %% [markdown]
+# **Exercise 3 — Kaiming-normal initialisation by hand.** `kaiming_init_(linear)` fills a `nn.Linear` layer's
+# weight from $\mathcal N(0, 2/n_{in})$ and its bias with zeros, in place (under `mg.no_grad()`), and returns the
+# layer. Write it with `weight.normal_(...)` / `bias.zero_()` rather than `nn.init`. (A uniform distribution with the
+# same standard deviation is Kaiming-*uniform*, a different initialiser: the checker tells them apart.)
+
+# %%
+def kaiming_init_(linear):
+    """Fill linear.weight with N(0, 2 / fan_in) and linear.bias with 0, in place; return linear.
+
+    Hint: a Linear weight is (out_features, in_features), so fan_in = weight.shape[1]; normal_(mean, std) takes
+    the standard deviation, sqrt(2 / fan_in).
+    """
+    raise NotImplementedError("exercise 3: write kaiming_init_")
+
+lesson08.exercise3(kaiming_init_)
+
+# %% [markdown]
+# **Exercise 4 — early stopping with patience.** Given the validation loss after each epoch, return the epoch
+# whose weights to keep and the epoch at which training stops: stop once `patience` epochs in a row have not
+# improved on the best loss so far.
+
+# %%
+def early_stopping(val_losses, patience):
+    """Return (best_epoch, stop_epoch) for a list of validation losses (epoch i has loss val_losses[i]).
+
+    An epoch improves when its loss is strictly below the best so far. stop_epoch is the epoch at which the
+    patience-th epoch without improvement is seen, or the last epoch if that never happens.
+    Hint: walk the list keeping best and a counter of epochs since the best.
+    """
+    raise NotImplementedError("exercise 4: write early_stopping")
+
+lesson08.exercise4(early_stopping)
+
+# %% [markdown]
+# **Next:** lesson 09 leaves the CPU: how GPU kernels are organised, and minigrad's own matmul and softmax kernels.

@@ -1,33 +1,27 @@
 # %% [markdown]
-# # Lesson 09 — Attention and the Transformer block
+# # Lesson 10 — Attention
 #
-# **What you learn here**
-#
+# **What you will learn**
 # * **scaled dot-product attention** $\mathrm{softmax}(QK^\top/\sqrt d)\,V$, and why the $\sqrt d$;
 # * **masks**: padding masks (ignore the filler at the end of short sentences) and causal masks (no peeking ahead);
 # * **multi-head attention**, rebuilt by hand and compared with `nn.MultiheadAttention`;
-# * **layer normalisation** and its backward pass, derived; **residual connections** and what they do to gradients;
-# * **sinusoidal positional encodings**, and why attention needs *some* positional signal;
-# * how these parts make one **Transformer encoder block**, checked against `nn.TransformerEncoderLayer`.
+# * why attention needs **positions**, and the sinusoidal encoding (a rotation per offset).
 #
-# Every derivative is checked with `mg.autograd.gradcheck` in float64 on tiny sizes.
+# Every derivative is checked with `mg.autograd.gradcheck` in float64 on tiny sizes. Lesson 11 builds the
+# Transformer block around this layer.
 #
-# **What you need first**: lessons 01-07 (matmul, softmax and its Jacobian, autograd, `nn.Linear`, dropout).
+# **What this lesson assumes:** lessons 01–07 (matmul, softmax and its Jacobian, autograd, `nn.Module`,
+# `nn.Linear`).
 
 # %%
-import sys
-from pathlib import Path
-
-ROOT = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / "minigrad" / "__init__.py").exists())
-sys.path.insert(0, str(ROOT))
-
 import math
-import numpy as np
+
 import matplotlib.pyplot as plt
+import numpy as np
+
 import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
-from minigrad.check import lesson09
 
 mg.manual_seed(0)
 rng = np.random.default_rng(0)
@@ -57,6 +51,7 @@ for d in (4, 64, 256):
     q, k = rng.standard_normal((2000, d)), rng.standard_normal((2000, d))
     raw = (q * k).sum(axis=1)
     print(f"d = {d:3d}: std of q.k = {raw.std():6.2f} (sqrt(d) = {math.sqrt(d):5.2f});  after / sqrt(d): {(raw / math.sqrt(d)).std():.2f}")
+    assert abs(raw.std() / math.sqrt(d) - 1) < 0.1 and abs((raw / math.sqrt(d)).std() - 1) < 0.1
 
 # %% [markdown]
 # The formula in minigrad (the batch dimensions in front are carried along by `@`), checked against NumPy and
@@ -127,7 +122,9 @@ x2 = x[1:2, :4]
 np.testing.assert_allclose(attention(x, x, x, padding.unsqueeze(1))[0].numpy()[1, :4], attention(x2, x2, x2)[0].numpy()[0], rtol=1e-12)
 
 # causal: changing a later token leaves earlier outputs unchanged
-y = x.detach().clone(); y.data[:, -1] += 10.0
+y = x.detach().clone()
+with mg.no_grad():
+    y[:, -1] += 10.0                       # change only the last token
 np.testing.assert_allclose(attention(x, x, x, causal)[0].numpy()[:, :-1], attention(y, y, y, causal)[0].numpy()[:, :-1], rtol=1e-12)
 print("gradcheck(masked attention):", gradcheck(lambda a: attention(a, a, a, causal)[0] + attention(a, a, a, padding.unsqueeze(1))[0], (randn64(2, L, 4),)))
 
@@ -185,88 +182,7 @@ mha64 = nn.MultiheadAttention(embed_dim=4, num_heads=2, batch_first=True).double
 print("gradcheck(multi-head attention) w.r.t. x:", gradcheck(lambda t: multi_head_attention(t, mha64)[0], (randn64(1, 3, 4),)))
 
 # %% [markdown]
-# ## 4. Layer normalisation
-#
-# Each position's vector $x\in\mathbb R^E$ is normalised over its own $E$ features (not over the batch):
-#
-# $$\mu = \frac1E\sum_m x_m,\quad \sigma^2 = \frac1E\sum_m (x_m-\mu)^2,\quad \hat x_m = \frac{x_m-\mu}{\sqrt{\sigma^2+\epsilon}},\quad y_m = \gamma_m \hat x_m + \beta_m .$$
-#
-# **Backward.**  Let $g = \partial L/\partial \hat x$ (that is $\gamma \odot \partial L/\partial y$) and $r = 1/\sqrt{\sigma^2+\epsilon}$.
-# Using $\partial\mu/\partial x_n = 1/E$ and $\partial\sigma^2/\partial x_n = \frac2E(x_n-\mu)$ (the $\sum_m(x_m-\mu)$ term vanishes),
-#
-# $$\frac{\partial \hat x_m}{\partial x_n} = r\Big(\delta_{mn} - \frac1E\Big) - \frac{r}{E}\,\hat x_m\hat x_n
-# \quad\Longrightarrow\quad \frac{\partial L}{\partial x_n} = r\Big(g_n - \overline{g} - \hat x_n\,\overline{g\hat x}\Big),$$
-#
-# where the bars are means over the $E$ features.  The gradient is the incoming one with its mean and its
-# component along $\hat x$ removed: shifting or scaling $x$ does not change $\hat x$, so those directions get no gradient.
-# Checks: forward against NumPy, this backward formula against autograd, and gradcheck (including $\gamma,\beta$).
-
-# %%
-def layer_norm(x, gamma, beta, eps=1e-5):
-    mu = x.mean(dim=-1, keepdim=True)
-    var = ((x - mu) ** 2).mean(dim=-1, keepdim=True)
-    return (x - mu) / (var + eps).sqrt() * gamma + beta
-
-x, gamma, beta = randn64(3, 5), randn64(5), randn64(5)
-y = layer_norm(x, gamma, beta)
-xn = x.numpy()
-x_hat = (xn - xn.mean(-1, keepdims=True)) / np.sqrt(xn.var(-1, keepdims=True) + 1e-5)
-np.testing.assert_allclose(y.numpy(), x_hat * gamma.numpy() + beta.numpy(), rtol=1e-12)
-np.testing.assert_allclose(F.layer_norm(x, (5,), gamma, beta).numpy(), y.numpy(), rtol=1e-10)
-
-upstream = rng.standard_normal((3, 5))
-(y * mg.tensor(upstream)).sum().backward()
-g = upstream * gamma.numpy()
-r = 1 / np.sqrt(xn.var(-1, keepdims=True) + 1e-5)
-by_hand = r * (g - g.mean(-1, keepdims=True) - x_hat * (g * x_hat).mean(-1, keepdims=True))
-np.testing.assert_allclose(x.grad.numpy(), by_hand, rtol=1e-9, atol=1e-12)
-print("layer norm: forward == NumPy == F.layer_norm, backward == the derived formula")
-print("gradcheck(layer_norm) w.r.t. x, gamma, beta:", gradcheck(layer_norm, (randn64(3, 5), randn64(5), randn64(5))))
-
-# %% [markdown]
-# ## 5. Residual connections
-#
-# A block computes $x + f(x)$ instead of $f(x)$.  Its Jacobian is $I + J_f$, so the gradient reaching the input of a
-# stack of $D$ blocks contains the product of $D$ factors $(I + J_f)$ — which always includes the plain $I$ path —
-# instead of $J_{f_D}\cdots J_{f_1}$, which shrinks (or grows) exponentially when each $J_f$ is small (or large).
-# Below: 30 layers of `tanh(Linear)` with a small initialisation, with and without the skip, and the size of the
-# gradient that reaches each layer's input.
-
-# %%
-def gradient_norms(residual, depth=30, width=16):
-    mg.manual_seed(4)
-    layers = [nn.Linear(width, width) for _ in range(depth)]
-    for layer in layers:
-        nn.init.normal_(layer.weight, 0.0, 0.5 / math.sqrt(width))
-    block = lambda h, layer: h + F.tanh(layer(h)) if residual else F.tanh(layer(h))
-    probe = mg.randn(8, width)          # loss = sum(probe * output): the same size of gradient at the top
-    h, inputs = mg.randn(8, width), []
-    with mg.no_grad():
-        for layer in layers:
-            inputs.append(h)
-            h = block(h, layer)
-    norms = []
-    for l in range(depth):              # dL/d(input of layer l): restart the forward pass from there
-        start = inputs[l].detach().requires_grad_()
-        out = start
-        for layer in layers[l:]:
-            out = block(out, layer)
-        (out * probe).sum().backward()
-        norms.append(float(np.linalg.norm(start.grad.numpy())))
-    return norms
-
-plt.figure(figsize=(5.5, 3.4))
-for residual in (False, True):
-    plt.plot(gradient_norms(residual), marker=".", label="x + f(x)" if residual else "f(x)")
-plt.yscale("log"); plt.xlabel("layer whose input receives the gradient"); plt.ylabel("|dL/dx|")
-plt.title("gradient reaching each layer of a 30-layer stack"); plt.legend(); plt.show()
-print("gradcheck(residual block):", gradcheck(lambda t: t + F.tanh(t @ t.T @ t), (randn64(3, 3),)))
-
-# %% [markdown]
-# Without the skip, the gradient reaching the first layers is many orders of magnitude smaller than at the top: they
-# barely learn.  With it, every layer gets a gradient of similar size.  Every sub-block of a Transformer is wrapped this way.
-#
-# ## 6. Positional encodings
+# ## 4. Positional encodings
 #
 # Attention treats its input as a **set**: permute the tokens and the outputs are permuted the same way, nothing else
 # changes.  So "the film is not good" and "not the film is good" would look alike.  We check that, then add position
@@ -318,85 +234,9 @@ axes[1].set_xlabel("position p"); axes[1].set_title("PE(p) . PE(20): largest at 
 plt.tight_layout(); plt.show()
 
 # %% [markdown]
-# ## 7. One Transformer encoder block
+# A sentence classifier (lesson 12) is: token embedding + position embedding $\to$ a few Transformer blocks (lesson
+# 11) $\to$ pool the positions (the first token, or the mean over real tokens) $\to$ a linear layer to 2 classes.
 #
-# Put the pieces together (post-norm, as in the original paper and in `nn.TransformerEncoderLayer(norm_first=False)`):
-#
-# $$X' = \mathrm{LN}_1\big(X + \mathrm{MHA}(X)\big),\qquad Y = \mathrm{LN}_2\big(X' + W_2\,\mathrm{ReLU}(W_1X' + b_1) + b_2\big).$$
-#
-# The second sub-block, the **feed-forward network**, works on each position separately (usually $d_{ff} = 4E$).
-# Attention mixes information *between* positions; the feed-forward network transforms it *within* each position.
-# We build it from our own functions and the parameters of an `nn.TransformerEncoderLayer`, and compare:
-
-# %%
-def encoder_block(x, layer, key_padding_mask=None):
-    attended, _ = multi_head_attention(x, layer.self_attn, key_padding_mask)
-    x = layer_norm(x + attended, layer.norm1.weight, layer.norm1.bias)
-    hidden = F.relu(x @ layer.linear1.weight.T + layer.linear1.bias)
-    return layer_norm(x + hidden @ layer.linear2.weight.T + layer.linear2.bias, layer.norm2.weight, layer.norm2.bias)
-
-mg.manual_seed(2)
-layer = nn.TransformerEncoderLayer(d_model=8, nhead=2, dim_feedforward=32, dropout=0.0, batch_first=True)
-x = mg.randn(2, L, 8)
-np.testing.assert_allclose(encoder_block(x, layer, padding).numpy(), layer(x, src_key_padding_mask=padding).numpy(), rtol=1e-4, atol=1e-5)
-print("hand-built block == nn.TransformerEncoderLayer")
-
-small = nn.TransformerEncoderLayer(d_model=4, nhead=2, dim_feedforward=8, dropout=0.0, batch_first=True).double()
-print("gradcheck(encoder block) w.r.t. x:", gradcheck(lambda t: encoder_block(t, small), (randn64(1, 3, 4),)))
-
-# %% [markdown]
-# A sentence classifier (lesson 10) is: token embedding + position embedding $\to$ a few such blocks $\to$ pool the
-# positions (the first token, or the mean over real tokens) $\to$ a linear layer to 2 classes.
-#
-# ## Exercises
-#
-# **Exercise 1.** `my_attention(q, k, v, not_allowed=None)` returns `(output, weights)` for inputs `(..., L, d)`,
-# `(..., S, d)`, `(..., S, d_v)`; `not_allowed` is a bool tensor broadcastable to `(..., L, S)`, True where attention is
-# forbidden.  The checker compares with NumPy (with and without masks) and runs gradcheck.
-
-# %%
-def my_attention(q, k, v, not_allowed=None):
-    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
-    if not_allowed is not None:
-        scores = scores.masked_fill(not_allowed, -1e9)
-    weights = F.softmax(scores, dim=-1)
-    return weights @ v, weights
-
-lesson09.exercise1(my_attention);
-
-# %% [markdown]
-# **Exercise 2.** `causal_mask(length)` returns a bool tensor of shape `(length, length)`, True where query $i$ may
-# **not** attend to key $j$.
-
-# %%
-def causal_mask(length):
-    return mg.tensor(np.triu(np.ones((length, length), dtype=bool), k=1))
-
-lesson09.exercise2(causal_mask);
-
-# %% [markdown]
-# **Exercise 3.** `sinusoidal_positions(max_len, dim)` returns the `(max_len, dim)` sinusoidal encoding of section 6
-# (sine in even dimensions, cosine in odd ones) as a NumPy array or a tensor.
-
-# %%
-def sinusoidal_positions(max_len, dim):
-    return sinusoidal_encoding(max_len, dim)
-
-lesson09.exercise3(sinusoidal_positions);
-
-# %% [markdown]
-# **Exercise 4.** `my_layer_norm(x, weight, bias, eps=1e-5)` normalises over the last dimension and must be
-# differentiable (the checker runs gradcheck on it).
-
-# %%
-def my_layer_norm(x, weight, bias, eps=1e-5):
-    mu = x.mean(dim=-1, keepdim=True)
-    var = ((x - mu) ** 2).mean(dim=-1, keepdim=True)
-    return (x - mu) / (var + eps).sqrt() * weight + bias
-
-lesson09.exercise4(my_layer_norm);
-
-# %% [markdown]
 # > **Common mistakes**
 # >
 # > * Softmax over the wrong axis: the weights of one **query** (a row, `dim=-1`, over the keys) sum to 1.
@@ -404,8 +244,68 @@ lesson09.exercise4(my_layer_norm);
 # > * Masking *after* the softmax (multiplying weights by 0): the remaining weights no longer sum to 1.  Mask the scores.
 # > * Using `-inf` for masked scores: a row with every key masked becomes NaN.  A large negative number is safe.
 # > * Mask polarity: here (and in PyTorch's bool masks) **True means "not allowed"**.
-# > * Layer norm with the unbiased variance ($\frac1{E-1}$) or over the batch axis: it normalises each position over its
-# >   features with $\frac1E$.
-# > * `reshape(N, H, L, d_h)` straight from `(N, L, E)`: it scrambles tokens and heads.  Reshape to `(N, L, H, d_h)`, then transpose.
+# > * `reshape(N, H, L, d_h)` straight from `(N, L, E)`: it scrambles tokens and heads.  Reshape to `(N, L, H, d_h)`,
+# >   then transpose.
+
+# %% [markdown]
+# ## Exercises
 #
-# **Next:** lesson 10 trains a small Transformer built from exactly these blocks to classify sentiment.
+# Each exercise is a stub: its docstring gives the task, the signature and a hint, and its body raises
+# `NotImplementedError`. Replace that line with your code and run the cell; the checker reports "not yet solved"
+# until you do. Reference solutions: `lessons/_solutions/lesson10.py`.
+#
+# **Exercise 1 — splitting and merging heads.** Write the two reshapes of section 3 as functions: `(N, L, E)` to
+# `(N, H, L, E/H)` and back. The checker compares with `nn.MultiheadAttention`'s layout and names the scrambling
+# reshape.
+
+# %%
+from minigrad.check import lesson10
+
+def split_heads(x, n_heads):
+    """Return x of shape (N, L, E) as (N, H, L, E // H): head h gets features h*E/H .. (h+1)*E/H - 1.
+
+    Hint: reshape to (N, L, H, E // H) first, then transpose(1, 2).
+    """
+    raise NotImplementedError("exercise 1: write split_heads")
+
+def merge_heads(x):
+    """Inverse of split_heads: (N, H, L, D) -> (N, L, H * D). Hint: transpose(1, 2), then reshape."""
+    raise NotImplementedError("exercise 1: write merge_heads")
+
+lesson10.exercise1(split_heads, merge_heads)
+
+# %% [markdown]
+# **Exercise 2 — one step with a KV cache.** A language model generates one token at a time. With a causal mask,
+# the output at the newest position $t$ depends only on its query $q_t$ and the keys and values of positions
+# $0..t$, which earlier steps already computed (the "KV cache"). Write that single step; the checker compares it
+# with row $t$ of full causal attention, and runs gradcheck.
+
+# %%
+def attend_last(q_last, k_cache, v_cache):
+    """q_last (N, 1, d), k_cache (N, t+1, d), v_cache (N, t+1, d_v) -> output (N, 1, d_v) for the newest position.
+
+    Hint: no mask is needed: every cached key is at or before position t. softmax(q k^T / sqrt(d)) v.
+    """
+    raise NotImplementedError("exercise 2: write attend_last")
+
+lesson10.exercise2(attend_last)
+
+# %% [markdown]
+# **Exercise 3 — attention with linear biases (ALiBi).** Instead of adding position vectors to the inputs, ALiBi
+# (Press et al., 2022) subtracts a penalty growing with distance from every causal score:
+# $s_{ij} = q_i\cdot k_j/\sqrt d - m\,(i - j)$ for $j \le i$, masked for $j > i$. Write it for one head with slope $m$.
+
+# %%
+def alibi_attention(q, k, v, slope):
+    """Causal attention with scores q k^T / sqrt(d) - slope * (i - j); q, k (N, L, d), v (N, L, d_v).
+    Return (output (N, L, d_v), weights (N, L, L)).
+
+    Hint: distance = i - j as an (L, L) tensor (from np.arange); mask j > i with masked_fill(-1e9) before the softmax.
+    """
+    raise NotImplementedError("exercise 3: write alibi_attention")
+
+lesson10.exercise3(alibi_attention)
+
+# %% [markdown]
+# **Next:** lesson 11 wraps attention into a Transformer block: layer normalisation, residual connections, the
+# feed-forward network, and the choice between post-norm and pre-norm.
