@@ -11,7 +11,7 @@ For every rung (one version at one block size) it
 1. **validates** the output against the single reference, the CPU backend's NumPy formula
    (``minigrad.backends.numpy_backend.NumpyBackend``) computed in float64, and prints the
    largest error -- a fast wrong kernel cannot hide;
-2. **times** it on a GPU with CUDA events (the median of ``--repeats`` calls after a warm-up),
+2. **times** it on a GPU with CUDA events (the median of ``--repeats`` samples of back-to-back calls),
    and prints the effective bandwidth (the fewest bytes the op must move / time) as a
    fraction of a device-to-device copy of the same bytes measured in the same run, or the
    GFLOP/s as a fraction of cuBLAS for matmul;
@@ -112,18 +112,29 @@ def max_error(output, reference):
 
 
 def gpu_seconds(fn, repeats):
-    """Median seconds of one call of ``fn`` on the GPU, timed with CUDA events after a warm-up."""
+    """Median seconds of one call of ``fn`` on the GPU, timed with CUDA events.
+
+    A sample is ``number`` calls back to back between two events, divided by ``number``: the
+    host queues the next launch while the GPU runs this one, so the Python cost of a launch is
+    hidden as it is in a training step.  ``number`` makes a sample last about 2 ms; a slow call
+    (the naive matmul at n = 4096 takes about a second) is sampled only as often as fits in about
+    half a second, and at least 3 times.
+    """
     import cupy
 
-    fn()
-    times = []
-    for _ in range(max(1, repeats)):
+    def sample(number):
         start, stop = cupy.cuda.Event(), cupy.cuda.Event()
         start.record()
-        fn()
+        for _ in range(number):
+            fn()
         stop.record()
         stop.synchronize()
-        times.append(cupy.cuda.get_elapsed_time(start, stop) / 1e3)
+        return cupy.cuda.get_elapsed_time(start, stop) / 1e3 / number
+
+    number = max(1, min(100, int(2e-3 / max(sample(1), 1e-7))))  # the first sample is also a warm-up
+    times = []
+    while len(times) < max(1, repeats) and (len(times) < 3 or sum(times) * number < 0.5):
+        times.append(sample(number))
     return statistics.median(times)
 
 
