@@ -13,7 +13,8 @@
 #   machine      nvidia-smi, Python and library versions                        15 s
 #   gpu_tests    tests/kernels and tests/test_gpu_engine.py on the GPU          160 s
 #                (tests/conftest.py picks "cuda" when CuPy sees a GPU; the machine-code
-#                test is left to CI, which has the assembler wheels)
+#                test is left to CI, which has the assembler wheels, and this script's
+#                own dry-run test to the machines without a GPU)
 #   matmul       python -m kernels.matmul, n = 512 ... 4096                      60 s
 #   softmax      python -m kernels.softmax on (8192, 4096), block sizes 32..1024  40 s
 #   layernorm    python -m kernels.layernorm, the same                          40 s
@@ -39,7 +40,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --dry-run) dry_run=1 ;;
         --out) out="$2"; shift ;;
-        -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+        -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         *) echo "error: unknown option $1 (use --dry-run, --out DIR or --help)" >&2; exit 2 ;;
     esac
     shift
@@ -61,7 +62,8 @@ if [ "$dry_run" = 1 ]; then
     models_args=(--device cpu,cudasim --quick)
 else
     gpu=cuda
-    tests=(tests/kernels tests/test_gpu_engine.py --deselect tests/kernels/test_kernels_sass.py)
+    tests=(tests/kernels tests/test_gpu_engine.py --deselect tests/kernels/test_kernels_sass.py
+           --deselect tests/kernels/test_gpu_session.py)
     matmul_shape=(512 1024 2048 4096)
     row_shape=(8192 4096)
     blocks=(32 64 128 256 512 1024)
