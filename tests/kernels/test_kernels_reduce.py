@@ -55,10 +55,11 @@ def _block_reductions_kernel(x, tree_max, warp_max, warp_sum):
 def test_row_max_is_nan_wherever_the_nan_is(threads):
     # CUDA's float max (fmaxf) drops a NaN and Python's max keeps it only in first place; NumPy's
     # max is NaN whenever a NaN is present, and so must the kernels' be (one row per NaN position).
-    x = np.tile(np.arange(threads, dtype=np.float32), (threads + 1, 1))
-    x[np.arange(threads), np.arange(threads)] = np.nan  # row r has its NaN at position r; the last row none
-    outputs = [np.zeros(threads + 1, np.float32) for _ in range(3)]
-    _block_reductions_kernel[threads + 1, threads, 0, threads * 4](x, *outputs)
+    positions = sorted({0, 1, threads // 2 - 1, threads // 2, threads - 1})  # first, second, around a warp edge, last
+    x = np.tile(np.arange(threads, dtype=np.float32), (len(positions) + 1, 1))
+    x[np.arange(len(positions)), positions] = np.nan  # row r has one NaN at positions[r]; the last row none
+    outputs = [np.zeros(len(x), np.float32) for _ in range(3)]
+    _block_reductions_kernel[len(x), threads, 0, threads * 4](x, *outputs)
     tree_max, warp_max, warp_sum = outputs
     want = x.max(axis=1)
     np.testing.assert_array_equal(tree_max, want)
