@@ -130,11 +130,11 @@ np.testing.assert_allclose(a64.grad.numpy(), np.ones((3, 2)) @ b64.numpy().T)   
 # %% [markdown]
 # ### Version 1: naive — one thread per output
 # Thread $(i, j)$ walks along $k$ reading a row of $A$ and a column of $B$ straight from global memory.
-# (The kernels are built by a small factory, once per dtype, because the accumulator's type is fixed at
-# compile time.)
+# (Every kernel takes its accumulator's type from its input, `c.dtype.type(0)`, so a float32 product adds in
+# float32; `first_row_block` and `first_batch` let the launcher split a grid too tall for the GPU.)
 
 # %%
-show_source(km.naive_kernel)
+show_source(km.matmul_naive_kernel)
 
 # %% [markdown]
 # ### Version 2: tiled — share what neighbours read
@@ -145,7 +145,7 @@ show_source(km.naive_kernel)
 # tile, one so nobody overwrites a tile someone is still reading.
 
 # %%
-show_source(km.tiled_kernel)
+show_source(km.matmul_tiled_kernel)
 
 # %% [markdown]
 # ### Version 3: register-blocked — each thread computes a 4 x 4 patch
@@ -154,7 +154,7 @@ show_source(km.tiled_kernel)
 # 16 multiply-adds: an outer product.  Bigger blocks reuse every global load 64 times instead of 16.
 
 # %%
-show_source(km.register_kernel)
+show_source(km.matmul_register_kernel)
 
 # %% [markdown]
 # ### Checking them on tiny, odd shapes
@@ -269,20 +269,23 @@ print(f"at 1024^3: naive {formula_reads('naive', 1024, 1024, 1024) * 4 / 1e9:.1f
 #
 # The kernel gives each row to one block.  Threads stride along the row, and the block combines its
 # threads' partial maxima and sums with a **shared-memory tree reduction** (`block_max`, `block_sum` in
-# `kernels/reduce.py`): $\log_2 T$ halving steps with a `syncthreads()` between them.
+# `kernels/reduce.py`): $\log_2 T$ halving steps with a `syncthreads()` between them.  This is the "fused"
+# rung of the softmax ladder in `kernels/softmax.py`; the "online" rung above it finds max and sum in one
+# pass with warp shuffles (`python -m kernels.softmax` checks and times every rung).
 
 # %%
-show_source(ks._row_max_and_sum)
-show_source(ks.softmax_forward_kernel)
+show_source(ks.row_max_and_sum_tree)
+show_source(ks.softmax_fused_kernel)
 show_source(kr.block_sum)
 
 # %%
 x = rng.standard_normal((4, 37))            # 4 rows, 37 columns: longer than some blocks, not a power of two
 x[0] *= 1e4                                  # a row with huge logits: the max-subtraction must hold
 g = rng.standard_normal((4, 37))
+e = np.exp(x - x.max(axis=1, keepdims=True))
 for block_size in (1, 8, 64):                # rows longer AND shorter than the block
-    y = ks.softmax_forward(x, block_size=block_size)
-    np.testing.assert_allclose(y, ks.softmax_forward_reference(x), rtol=1e-10, atol=1e-12)
+    y = ks.softmax_forward(x, version="fused", block_size=block_size)
+    np.testing.assert_allclose(y, e / e.sum(axis=1, keepdims=True), rtol=1e-10, atol=1e-12)
     dx = ks.softmax_backward(g, y, block_size=block_size)
     np.testing.assert_allclose(dx, y * (g - (g * y).sum(axis=1, keepdims=True)), rtol=1e-9, atol=1e-12)
 print("softmax forward and backward kernels match NumPy for block sizes 1, 8, 64; row sums:", y.sum(axis=1).round(12))
