@@ -26,6 +26,8 @@ from minigrad.nn.layers import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+from minigrad.nn.layers import (  # convolutional networks
+    AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, Dropout2d, MaxPool2d)
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
 
@@ -33,4 +35,5 @@ __all__ = [
     "functional", "init", "utils", "Module", "Parameter", "Linear", "Identity", "Embedding", "LayerNorm", "Dropout",
     "ReLU", "Sigmoid", "Tanh", "GELU", "Softmax", "LogSoftmax", "Sequential", "ModuleList",
     "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
+    "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d", "Dropout2d",
 ]

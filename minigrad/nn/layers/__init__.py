@@ -2,8 +2,11 @@
 from minigrad.nn.layers.activation import GELU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from minigrad.nn.layers.attention import MultiheadAttention, scaled_dot_product_attention
 from minigrad.nn.layers.container import ModuleList, Sequential
-from minigrad.nn.layers.dropout import Dropout
+from minigrad.nn.layers.dropout import Dropout, Dropout2d
 from minigrad.nn.layers.embedding import Embedding
 from minigrad.nn.layers.linear import Identity, Linear
 from minigrad.nn.layers.normalization import LayerNorm
 from minigrad.nn.layers.transformer import TransformerEncoder, TransformerEncoderLayer
+from minigrad.nn.layers.conv import Conv1d, Conv2d
+from minigrad.nn.layers.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from minigrad.nn.layers.batchnorm import BatchNorm1d, BatchNorm2d
