@@ -228,3 +228,42 @@ class CudaBackend:
 
     def adam_step(self, param, grad, exp_avg, exp_avg_sq, **options):
         self.k_optim.adam_step(param, grad, exp_avg, exp_avg_sq, **options)
+
+    # ------------------------------------------------------------------ convolution, pooling, batch norm
+    # The kernels of kernels/conv.py, pool.py and batchnorm.py, loaded on first use (the simulator
+    # decision is made by then).  The formulas: NumpyBackend's methods of the same names.
+    @property
+    def k_conv(self):
+        from kernels import conv
+        return conv
+
+    @property
+    def k_pool(self):
+        from kernels import pool
+        return pool
+
+    @property
+    def k_batchnorm(self):
+        from kernels import batchnorm
+        return batchnorm
+
+    def im2col(self, x, kernel_size, stride, padding, dilation):
+        return self.k_conv.im2col(x, kernel_size, stride, padding, dilation)
+
+    def col2im(self, cols, x_shape, kernel_size, stride, padding, dilation):
+        return self.k_conv.col2im(cols, x_shape, kernel_size, stride, padding, dilation)
+
+    def max_pool2d(self, x, kernel_size, stride, padding, dilation, out_size):
+        return self.k_pool.max_pool2d_forward(x, kernel_size, stride, padding, dilation, out_size)
+
+    def max_pool2d_backward(self, grad, indices, x_shape, kernel_size, stride, padding, dilation):
+        return self.k_pool.max_pool2d_backward(grad, indices, x_shape, kernel_size, stride, padding, dilation)
+
+    def batch_norm(self, x, weight, bias, eps):
+        values_per_channel = x.shape[0] * x.shape[2]
+        return self.k_batchnorm.batchnorm_forward(x, weight, bias, eps, block_size=self._row_block(values_per_channel))
+
+    def batch_norm_backward(self, grad, x, mean, var, weight, eps):
+        values_per_channel = x.shape[0] * x.shape[2]
+        return self.k_batchnorm.batchnorm_backward(grad, x, mean, var, weight, eps,
+                                                   block_size=self._row_block(values_per_channel))

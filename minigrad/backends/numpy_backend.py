@@ -273,28 +273,39 @@ class NumpyBackend:
         padded = x
         if ph or pw or bottom or right:
             padded = np.pad(x, ((0, 0), (0, 0), (ph, bottom), (pw, right)), constant_values=-np.inf)
-        taps = [(padded[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw],
-                 i * dh * w + j * dw) for i in range(kh) for j in range(kw)]  # (view, its offset in x)
+        top, left = np.arange(oh) * sh - ph, np.arange(ow) * sw - pw    # where each window starts in x
+        taps = []                                                        # (view, offset in x, inside x?)
+        for i in range(kh):
+            for j in range(kw):
+                view = padded[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw]
+                inside = None
+                if padded is not x:   # a padding position may never win, not even a tie with an input -inf
+                    rows, columns = top + i * dh, left + j * dw
+                    inside = ((rows >= 0) & (rows < h))[:, None] & ((columns >= 0) & (columns < w))[None, :]
+                taps.append((view, i * dh * w + j * dw, inside))
         y = taps[0][0].copy()
-        for tap, _ in taps[1:]:
-            np.maximum(y, tap, out=y)
+        for view, _, _ in taps[1:]:
+            np.maximum(y, view, out=y)
         has_nan = np.isnan(y).any()
-        origin = (np.arange(oh) * sh - ph)[:, None] * w + (np.arange(ow) * sw - pw)  # top-left of each window
-        indices = np.broadcast_to(origin, y.shape).copy()
+        indices = np.broadcast_to(top[:, None] * w + left[None, :], y.shape).copy()
         found = np.zeros(y.shape, dtype=bool)
-        for tap, offset in taps:
-            hit = tap == y
+        for view, offset, inside in taps:
+            hit = view == y
             if has_nan:
-                hit |= np.isnan(tap)
+                hit |= np.isnan(view)
+            if inside is not None:
+                hit &= inside
             hit &= ~found          # only the first tap that reaches the max
             found |= hit
             if offset:
                 indices += hit * offset
         return y, indices
 
-    def max_pool2d_backward(self, grad, indices, x_shape):
+    def max_pool2d_backward(self, grad, indices, x_shape, kernel_size, stride, padding, dilation):
         """dx[n, c, indices[n, c, oy, ox]] += grad[n, c, oy, ox]: each output's gradient goes to the
-        one input that won its window (an input that won several windows gets their sum)."""
+        one input that won its window (an input that won several windows gets their sum).  The
+        indices say everything here; the window geometry is for the GPU, whose kernel visits, for
+        each input pixel, the windows that contain it."""
         n, c, h, w = x_shape
         plane = np.arange(n * c, dtype=np.int64).reshape(n, c, 1, 1) * (h * w)
         dx = np.bincount((indices + plane).reshape(-1), weights=grad.reshape(-1), minlength=n * c * h * w)

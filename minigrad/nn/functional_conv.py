@@ -185,6 +185,13 @@ def _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, name):
     if sizes[0] < 1 or sizes[1] < 1:
         raise RuntimeError(f"{name}: the input {tuple(x.shape[2:])} is too small for kernel_size={kernel_size} "
                            f"(dilation {dilation}, padding {padding}): the output would be {tuple(sizes)}")
+    for n, k, s, p, d, out in zip(x.shape[2:], kernel_size, stride, padding, dilation, sizes):
+        for o in range(out):
+            if not any(0 <= o * s - p + i * d < n for i in range(k)):
+                raise RuntimeError(
+                    f"{name}: with kernel_size={kernel_size}, dilation={dilation} and padding={padding}, window {o} "
+                    f"of a side of {n} pixels holds padding only (PyTorch returns -inf there); use less padding or "
+                    "dilation")
     return kernel_size, stride, padding, dilation, tuple(sizes)
 
 
@@ -277,6 +284,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if not isinstance(input, Tensor) or input.ndim < 2:
         raise ValueError(f"batch_norm: expected an input of at least 2 dims (N, C, ...), got {getattr(input, 'shape', None)}")
     c = input.shape[1]
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("batch_norm: running_mean and running_var must either both be None or neither be None")
     for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
         if t is not None and tuple(t.shape) != (c,):
             raise RuntimeError(f"batch_norm: {name} should have shape ({c},) (one per channel of the input "
@@ -286,7 +295,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if values_per_channel <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {list(input.shape)}")
         return batchnorm_op.BatchNorm.apply(input, weight, bias, running_mean, running_var, momentum, eps)
-    if running_mean is None or running_var is None:
+    if running_mean is None:
         raise RuntimeError("batch_norm: running_mean and running_var must be given when training=False "
                            "(or call it with training=True to use the batch's own statistics)")
     shape = (1, c) + (1,) * (input.ndim - 2)

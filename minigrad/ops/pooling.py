@@ -33,13 +33,13 @@ class MaxPool2d(Op):
         if indices_box is not None:
             indices_box.append(indices)
         ctx.save_for_backward(indices)
-        ctx.x_shape = x.shape
+        ctx.geometry = (x.shape, kernel_size, stride, padding, dilation)
         return y
 
     @staticmethod
     def backward(ctx, g):
         (indices,) = ctx.saved_tensors
-        return ctx.backend.max_pool2d_backward(g, indices, ctx.x_shape), None, None, None, None, None, None
+        return ctx.backend.max_pool2d_backward(g, indices, *ctx.geometry), None, None, None, None, None, None
 
 
 class AvgPool2d(Op):
