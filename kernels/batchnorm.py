@@ -29,8 +29,9 @@ element e of channel c is x[e // L, c, e % L].
 
 Precision: the sums are accumulated in float64 in both dtypes (reduce.py's float64 shared buffer),
 a deliberate choice: a channel of a large batch holds ~1e5-1e6 values, and a float32 running sum
-of that many loses 3-4 digits.  The per-element formula (y, dx) runs in the input's dtype: the
-float64 statistics are converted once per block.
+of that many loses 3-4 digits.  In "fused" the per-element formula (y, dx) runs in the input's
+dtype: the float64 statistics are converted once per block; "naive" does all its arithmetic in
+float64 (it is the simple rung, not the fast one).
 
 Run it: ``python -m kernels.batchnorm`` on a GPU, ``NUMBA_ENABLE_CUDASIM=1 python -m kernels.batchnorm`` anywhere.
 """
@@ -251,14 +252,14 @@ def main():
     cpu = reference_backend()
     print(f"kernels.batchnorm on {_ladder.where()}")
     for dtype in (np.float32, np.float64):
-        for shape in ((3, 4, 5), (2, 3, 70), (1, 2, 1), (5, 1, 9)):
+        for shape in ((3, 4, 5), (2, 3, 70), (1, 2, 1)):
             x = (rng.standard_normal(shape) * 2 + 1).astype(dtype)
             weight, bias = rng.standard_normal(shape[1]).astype(dtype), rng.standard_normal(shape[1]).astype(dtype)
             dy = rng.standard_normal(shape).astype(dtype)
             y, mean, var = cpu.batch_norm(x, weight, bias, 1e-5)
             grads = cpu.batch_norm_backward(dy, x, mean, var, weight, 1e-5)
             for version in BATCHNORM_VERSIONS:
-                for block_size in (1, 32, 128):
+                for block_size in (1, 64):
                     tag = f"{version} {np.dtype(dtype).name} {shape} block {block_size}"
                     got = batchnorm_forward(_ladder.on_device(x), _ladder.on_device(weight), _ladder.on_device(bias),
                                             1e-5, version=version, block_size=block_size)

@@ -26,6 +26,7 @@ import numba.cuda.dispatcher as numba_dispatcher  # noqa: E402
 from numba.cuda import compiler  # noqa: E402
 
 from kernels import activations, embedding, layernorm, losses, matmul, optim, reduce, softmax  # noqa: E402
+from kernels import batchnorm, conv, pool  # noqa: E402
 
 COMPUTE_CAPABILITY = (9, 0)
 
@@ -42,6 +43,9 @@ numba_dispatcher.get_current_device = lambda: _StandInDevice()
 def kernels_and_signatures(dtype):
     v, m, m3, idx = f"{dtype}[::1]", f"{dtype}[:, ::1]", f"{dtype}[:, :, ::1]", "int64[::1]"
     matmul_sig = f"({m3}, {m3}, {m3}, boolean, boolean)"
+    m4, i4 = f"{dtype}[:, :, :, ::1]", "int64[:, :, :, ::1]"
+    pairs = "int64, int64, int64, int64, int64, int64"              # stride, padding, dilation
+    geometry = "int64, int64, " + pairs                             # kernel size, then the pairs
     return [
         (activations.relu_forward_kernel, f"({v}, {v})"),
         (activations.relu_backward_kernel, f"({v}, {v}, {v})"),
@@ -75,6 +79,17 @@ def kernels_and_signatures(dtype):
         (matmul.naive_kernel(np.dtype(dtype)), matmul_sig),
         (matmul.tiled_kernel(np.dtype(dtype)), matmul_sig),
         (matmul.register_kernel(np.dtype(dtype)), matmul_sig),
+        # convolutional networks (issue 12): m4 = an NCHW image batch, m3 = (N, C, L), i4 = int64 indices
+        (conv.im2col_kernel, f"({m4}, {m}, {geometry}, int64, int64)"),
+        (conv.col2im_kernel(np.dtype(dtype)), f"({m}, {m4}, {geometry}, int64, int64)"),
+        (conv.direct_kernel(np.dtype(dtype)), f"({m4}, {m4}, {m4}, {pairs}, int64)"),
+        (pool.max_pool2d_forward_kernel, f"({m4}, {m4}, {i4}, {geometry})"),
+        (pool.max_pool2d_backward_atomic_kernel, f"({m4}, {i4}, {v}, int64)"),
+        (pool.max_pool2d_backward_gather_kernel(np.dtype(dtype)), f"({m4}, {i4}, {m4}, {geometry})"),
+        (batchnorm.batchnorm_forward_naive_kernel, f"({m3}, {v}, {v}, float64, {m3}, {v}, {v})"),
+        (batchnorm.batchnorm_backward_naive_kernel, f"({m3}, {m3}, {v}, {v}, {v}, float64, {m3}, {v}, {v})"),
+        (batchnorm.fused_forward_kernel(np.dtype(dtype)), f"({m3}, {v}, {v}, float64, {m3}, {v}, {v})"),
+        (batchnorm.fused_backward_kernel(np.dtype(dtype)), f"({m3}, {m3}, {v}, {v}, {v}, float64, {m3}, {v}, {v})"),
     ]
 
 

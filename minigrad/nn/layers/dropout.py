@@ -35,4 +35,4 @@ class Dropout2d(Module):
         return F.dropout2d(x, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
