@@ -24,7 +24,7 @@ import nbformat
 
 SOURCES = Path(__file__).resolve().parent
 LESSONS = SOURCES.parent
-ALL_LESSONS = tuple(f"{n:02d}" for n in range(1, 13))
+ALL_LESSONS = tuple(f"{n:02d}" for n in range(1, 13)) + ("15",)
 
 
 def parse_cells(text):

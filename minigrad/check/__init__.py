@@ -33,6 +33,6 @@ def __getattr__(name):
             return importlib.import_module(f"{__name__}.{name}")
         except ModuleNotFoundError as missing:
             if missing.name == f"{__name__}.{name}":
-                raise AttributeError(f"minigrad.check has no module {name!r} (lessons are lesson01 .. lesson12)") from None
+                raise AttributeError(f"minigrad.check has no module {name!r} (lessons are lesson01 .. lesson12 and lesson15)") from None
             raise
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
