@@ -16,6 +16,9 @@ Suggested reading order:
     embedding.py    gather forward, scatter-add backward with atomics
     matmul.py       a ladder of matmuls: naive -> shared-memory tiles -> register blocking -> cuBLAS
     optim.py        SGD and Adam/AdamW updates fused into one in-place kernel per parameter
+    conv.py         im2col / col2im (gather, no atomics) and a direct convolution: the conv ladder
+    pool.py         max pooling; its backward as atomics (naive) or a deterministic gather
+    batchnorm.py    batch norm, naive (a thread per channel) and fused (a block per channel)
     _arrays.py      small helpers: NumPy or CuPy, contiguity, launch sizes
 
 Nothing is imported here on purpose: ``import kernels`` does not import

@@ -3,4 +3,5 @@ and a docstring giving the formula and its derivative (g = dL/d(output) througho
 
 One file per family:  elementwise.py  reductions.py  matmul.py  linalg.py  shape.py
 indexing.py  activations.py  softmax.py  losses.py  normalization.py  embedding.py  dropout.py
+convolution.py  pooling.py  batchnorm.py  (convolutional networks)
 """
