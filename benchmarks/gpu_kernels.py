@@ -1,157 +1,103 @@
-"""Suite ``kernels``: minigrad's hand-written CUDA kernels, called directly, against CuPy's own.
+"""Suite ``kernels``: the four kernel ladders of ``kernels/``, and the summary of a GPU session.
+
+The ladders are the kernel files' own (``python -m kernels.matmul``, ``.softmax``, ``.layernorm``,
+``.losses``): each checks every version x block size against the CPU backend's formula and
+times it with CUDA events.  This suite runs them at benchmark sizes and turns their records into
+tables and figures:
 
 * the **matmul ladder** -- naive -> shared-memory tiles -> register blocking -> cuBLAS (through
   CuPy) -- in GFLOP/s (2 n^3 flops for n x n) and as a fraction of cuBLAS;
-* the **row kernels** -- softmax, fused cross-entropy forward+backward, layer-norm forward -- in
-  effective GB/s (least bytes moved / time), swept over the launcher's ``block_size`` (threads
-  per row), against the same formula written with CuPy array operations.
+* the **row ladders** -- softmax forward, layer-norm forward, fused cross-entropy forward+backward
+  -- in effective GB/s (the fewest bytes the op must move / time) and as a fraction of a
+  device-to-device copy measured in the same run, per version and block size.
 
-Every kernel's output is compared with the NumPy reference once (``max error`` column), so a
-fast wrong kernel cannot hide.  On ``cudasim`` (no GPU) the sizes are toys and the timings
-measure the Python simulator: that run only proves the harness works.
+On ``cudasim`` (no GPU) the sizes are toys and there are no timings: the run only proves the
+kernels are right and the harness works.
+
+``python -m benchmarks.gpu_kernels --summarize FOLDER`` reads what ``benchmarks/gpu_session.sh``
+left in FOLDER and prints the headline figures as Markdown (see that script).
 """
-import numpy as np
+import argparse
+import importlib
+import json
+from pathlib import Path
 
-from benchmarks.common import SIMULATOR_WARNING, SuiteResult, Table, array_module, fmt_ratio, gpu_sync
+from benchmarks.common import SIMULATOR_WARNING, SuiteResult, Table
 from benchmarks.plots import line_chart
-from benchmarks.timing import Peer, format_seconds, measure
+from benchmarks.timing import format_seconds
 
 NAME = "kernels"
-DESCRIPTION = "GPU kernels: the matmul ladder and the row kernels (block-size sweeps) vs CuPy"
-FLOAT_BYTES = 4
+DESCRIPTION = "GPU kernels: the matmul, softmax, layer-norm and cross-entropy ladders (versions x block sizes)"
+LADDERS = ("matmul", "softmax", "layernorm", "losses")
+TITLES = {"softmax": "softmax forward", "layernorm": "layer-norm forward", "losses": "cross-entropy fwd+bwd"}
 
 
-def sizes(ctx):
+def ladder_arguments(ctx, family):
+    """Command-line arguments of ``python -m kernels.<family>`` for this run's sizes."""
     if ctx.simulated:
-        return dict(matmul=[8], rows=(4, 16), blocks=[32], repeats=1, warmup=0)
-    if ctx.quick:
-        return dict(matmul=[128, 256], rows=(1024, 512), blocks=[64, 256], repeats=3, warmup=1)
-    return dict(matmul=[256, 512, 1024, 2048, 4096], rows=(8192, 4096), blocks=[32, 64, 128, 256, 512, 1024],
-                repeats=7, warmup=2)
+        shape, blocks = (["8"] if family == "matmul" else ["4", "16"]), ["32"]
+    elif ctx.quick:
+        shape, blocks = (["128", "256"] if family == "matmul" else ["1024", "512"]), ["64", "256"]
+    else:
+        shape = ["256", "512", "1024", "2048", "4096"] if family == "matmul" else ["8192", "4096"]
+        blocks = ["32", "64", "128", "256", "512", "1024"]
+    return ["--shape", *shape] + ([] if family == "matmul" else ["--block-sizes", *blocks])
 
 
-def _to_host(x):
-    return x.get() if hasattr(x, "get") else np.asarray(x)
+def read_records(path):
+    """The records a ladder appended to ``path`` with ``--json`` (one JSON object per line)."""
+    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
 
 
-def _max_error(result, reference):
-    return float(np.max(np.abs(_to_host(result).astype(np.float64) - reference))) if reference.size else 0.0
+def _fraction(value):
+    return "-" if value is None else f"{100 * value:.0f}%"
 
 
-def matmul_ladder(ctx, result):
-    from kernels import matmul as mm
-    xp = array_module(ctx.device)
-    sync = gpu_sync(ctx.device)
-    s = sizes(ctx)
+def _error(value):
+    return "FAIL" if value is None else f"{value:.1e}"
+
+
+def matmul_table(ctx, records, result):
     table = Table(f"matmul ladder on {ctx.device} (float32, batch 1, n x n)",
-                  ["n", "version", "time", "GFLOP/s", "vs cublas", "max error"],
-                  notes=["vs cublas: the version's time / cuBLAS's time (1.00x = as fast as the vendor library).",
-                         "max error: largest |kernel - float64 reference| over the result."])
-    rng = np.random.default_rng(0)
-    series = {v: ([], []) for v in mm.MATMUL_VERSIONS}
-    for n in s["matmul"]:
-        A = rng.standard_normal((1, n, n), dtype=np.float32)
-        B = rng.standard_normal((1, n, n), dtype=np.float32)
-        reference = mm.matmul_reference(A.astype(np.float64), B.astype(np.float64))
-        a, b = xp.asarray(A), xp.asarray(B)
-        peers = [Peer(v, (lambda v=v: mm.matmul(a, b, version=v)), sync) for v in mm.MATMUL_VERSIONS]
-        errors = {p.name: _max_error(p.fn(), reference) for p in peers}
-        timings = measure(peers, repeats=s["repeats"], warmup=s["warmup"])
-        for v in mm.MATMUL_VERSIONS:
-            t = timings[v].median
-            gflops = 2.0 * n**3 / t / 1e9
-            table.rows.append([n, v, format_seconds(t), f"{gflops:.1f}", fmt_ratio(t / timings["cublas"].median),
-                               f"{errors[v]:.1e}"])
-            result.records.append(dict(kernel="matmul", n=n, version=v, seconds=t, gflops=gflops,
-                                       vs_cublas=t / timings["cublas"].median, max_error=errors[v]))
-            series[v][0].append(n)
-            series[v][1].append(gflops)
-    result.tables.append(table)
-    name = f"kernels_{ctx.device}_matmul_ladder.png"
-    line_chart(ctx.out_dir / name, f"matmul ladder on {ctx.device}", "n", "GFLOP/s", series, logx=True,
-               subtitle=SIMULATOR_WARNING if ctx.simulated else None)
-    result.figures.append(name)
-
-
-def row_kernel_cases(ctx, xp, rows, cols):
-    """(name, bytes moved, kernel(block_size), cupy_version(), reference output, pick kernel output)."""
-    from kernels import layernorm, losses, softmax
-    rng = np.random.default_rng(1)
-    X = rng.standard_normal((rows, cols), dtype=np.float32)
-    T = rng.integers(0, cols, rows).astype(np.int64)
-    W = rng.standard_normal(cols, dtype=np.float32)
-    Bias = rng.standard_normal(cols, dtype=np.float32)
-    x, t, w, bias = xp.asarray(X), xp.asarray(T), xp.asarray(W), xp.asarray(Bias)
-    index = xp.arange(rows)
-    n_bytes = rows * cols * FLOAT_BYTES
-
-    def xp_softmax():
-        e = xp.exp(x - x.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
-
-    def xp_cross_entropy():
-        m = x.max(axis=1, keepdims=True)
-        e = xp.exp(x - m)
-        s = e.sum(axis=1, keepdims=True)
-        loss = xp.log(s[:, 0]) + m[:, 0] - x[index, t]
-        d = e / s
-        d[index, t] -= 1
-        return loss, d
-
-    def xp_layernorm():
-        mean = x.mean(axis=1, keepdims=True)
-        c = x - mean
-        rstd = 1 / xp.sqrt((c * c).mean(axis=1, keepdims=True) + 1e-5)
-        return c * rstd * w + bias
-
-    X64 = X.astype(np.float64)
-    return [
-        ("softmax forward", 2 * n_bytes, lambda bs: softmax.softmax_forward(x, block_size=bs), xp_softmax,
-         softmax.softmax_forward_reference(X64), lambda out: out),
-        ("cross-entropy fwd+bwd", 2 * n_bytes,
-         lambda bs: losses.cross_entropy_forward_backward(x, t, block_size=bs), xp_cross_entropy,
-         losses.cross_entropy_forward_backward_reference(X64, T)[1], lambda out: out[1]),
-        ("layer-norm forward", 2 * n_bytes, lambda bs: layernorm.layernorm_forward(x, w, bias, 1e-5, block_size=bs),
-         xp_layernorm, layernorm.layernorm_forward_reference(X64, W.astype(np.float64), Bias.astype(np.float64),
-                                                              1e-5)[0], lambda out: out[0]),
-    ]
-
-
-def row_kernels(ctx, result):
-    xp = array_module(ctx.device)
-    sync = gpu_sync(ctx.device)
-    s = sizes(ctx)
-    rows, cols = s["rows"]
-    own = "cupy" if ctx.device == "cuda" else "numpy (host)"
-    table = Table(f"row kernels on {ctx.device}, ({rows}, {cols}) float32, block_size sweep",
-                  ["kernel", "block_size", "time", "GB/s", f"vs {own}", "max error"],
-                  notes=[f"vs {own}: the kernel's time / the same formula as {own} array operations.",
-                         "GB/s counts the least traffic: read the input once, write the output once."])
+                  ["n", "version", "time", "GFLOP/s", "of cuBLAS", "max error"],
+                  notes=["of cuBLAS: cuBLAS's time / the version's time (100% = as fast as the vendor library).",
+                         "max error: largest |kernel - CPU backend's matmul in float64| over the result."])
     series = {}
-    for name, n_bytes, kernel, xp_version, reference, pick in row_kernel_cases(ctx, xp, rows, cols):
-        peers = [Peer(own, xp_version, sync)]
-        peers += [Peer(f"block {bs}", (lambda bs=bs: kernel(bs)), sync) for bs in s["blocks"]]
-        errors = {bs: _max_error(pick(kernel(bs)), reference) for bs in s["blocks"]}
-        timings = measure(peers, repeats=s["repeats"], warmup=s["warmup"])
-        base = timings[own].median
-        table.rows.append([name, own, format_seconds(base), f"{n_bytes / base / 1e9:.1f}", "1.00x", "-"])
-        xs, ys = [], []
-        for bs in s["blocks"]:
-            t = timings[f"block {bs}"].median
-            table.rows.append([name, bs, format_seconds(t), f"{n_bytes / t / 1e9:.1f}", fmt_ratio(t / base),
-                               f"{errors[bs]:.1e}"])
-            result.records.append(dict(kernel=name, block_size=bs, rows=rows, cols=cols, seconds=t,
-                                       gbps=n_bytes / t / 1e9, vs_array_library=t / base, max_error=errors[bs]))
-            xs.append(bs)
-            ys.append(n_bytes / t / 1e9)
-        result.records.append(dict(kernel=name, block_size=None, library=own, seconds=base, gbps=n_bytes / base / 1e9))
-        series[name] = (xs, ys)
+    for r in records:
+        n = r["shape"][0]
+        table.rows.append([n, r["version"], format_seconds(r["seconds"]), f"{r.get('gflops', 0):.0f}",
+                           _fraction(r.get("fraction_of_baseline")), _error(r["max_error"])])
+        if r.get("gflops"):
+            xs, ys = series.setdefault(r["version"], ([], []))
+            xs.append(n)
+            ys.append(r["gflops"])
     result.tables.append(table)
-    figure = f"kernels_{ctx.device}_block_sweep.png"
-    line_chart(ctx.out_dir / figure, f"row kernels on {ctx.device}: effective bandwidth vs block size",
-               "block_size (threads per row)", "GB/s", series, logx=True,
-               subtitle=SIMULATOR_WARNING if ctx.simulated else None)
-    result.figures.append(figure)
+    if series:
+        name = f"kernels_{ctx.device}_matmul_ladder.png"
+        line_chart(ctx.out_dir / name, f"matmul ladder on {ctx.device}", "n", "GFLOP/s", series, logx=True)
+        result.figures.append(name)
+
+
+def row_table(ctx, family, records, result):
+    rows, cols = records[0]["shape"] if records else ("?", "?")
+    table = Table(f"{TITLES[family]} ladder on {ctx.device}, ({rows}, {cols}) float32",
+                  ["version", "block", "time", "GB/s", "of copy", "max error"],
+                  notes=["GB/s counts the least traffic: read the input once, write the output once.",
+                         "of copy: the kernel's GB/s / a device-to-device copy's, measured in the same run."])
+    series = {}
+    for r in records:
+        table.rows.append([r["version"], r["block_size"], format_seconds(r["seconds"]), f"{r.get('gbps', 0):.0f}",
+                           _fraction(r.get("fraction_of_copy")), _error(r["max_error"])])
+        if r.get("gbps"):
+            xs, ys = series.setdefault(r["version"], ([], []))
+            xs.append(r["block_size"])
+            ys.append(r["gbps"])
+    result.tables.append(table)
+    if series:
+        name = f"kernels_{ctx.device}_{family}_block_sweep.png"
+        line_chart(ctx.out_dir / name, f"{TITLES[family]} on {ctx.device}: bandwidth vs block size",
+                   "block_size (threads per row)", "GB/s", series, logx=True)
+        result.figures.append(name)
 
 
 def run(ctx):
@@ -161,6 +107,95 @@ def run(ctx):
         return result
     if ctx.simulated:
         result.notes.append(SIMULATOR_WARNING)
-    matmul_ladder(ctx, result)
-    row_kernels(ctx, result)
+    for family in LADDERS:
+        path = ctx.out_dir / f"ladder_{family}.jsonl"
+        path.unlink(missing_ok=True)
+        importlib.import_module(f"kernels.{family}").main(ladder_arguments(ctx, family) + ["--json", str(path)])
+        records = read_records(path)
+        for r in records:
+            r["kernel"] = r["family"]
+        result.records += records
+        if family == "matmul":
+            matmul_table(ctx, records, result)
+        else:
+            row_table(ctx, family, records, result)
     return result
+
+
+# ---------------------------------------------------------------------------------------------
+# The summary of a GPU session (benchmarks/gpu_session.sh)
+# ---------------------------------------------------------------------------------------------
+def _best(records):
+    timed = [r for r in records if r.get("ok") and r.get("seconds")]
+    return min(timed, key=lambda r: r["seconds"]) if timed else None
+
+
+def _suite_records(folder, suite):
+    """[(device, record), ...] of ``suite`` in FOLDER/suite/results.json (none if it is missing)."""
+    path = Path(folder) / suite / "results.json"
+    if not path.exists():
+        return []
+    return [(res["device"], rec) for res in json.loads(path.read_text())["results"] if res["suite"] == suite
+            for rec in res["records"]]
+
+
+def summarize(folder):
+    """Markdown lines with the session's headline figures, from the files the session wrote."""
+    folder = Path(folder)
+    lines = ["# GPU session summary", ""]
+    log = folder / "gpu_tests.log"
+    if log.exists():
+        last = [line for line in log.read_text().splitlines() if " passed" in line or " failed" in line]
+        lines.append(f"- GPU tests: {last[-1].strip('= ') if last else 'no pytest summary line (see gpu_tests.log)'}")
+    ladders = read_records(folder / "ladders.jsonl") if (folder / "ladders.jsonl").exists() else []
+    matmul = [r for r in ladders if r["family"] == "matmul"]
+    if matmul:
+        n = max(r["shape"][0] for r in matmul)
+        at_n = {r["version"]: r for r in matmul if r["shape"][0] == n}
+        register, cublas = at_n.get("register", {}), at_n.get("cublas", {})
+        if register.get("gflops") and cublas.get("gflops"):
+            lines.append(f"- matmul {n}x{n} float32: register-blocked {register['gflops']:.0f} GFLOP/s = "
+                         f"{_fraction(register.get('fraction_of_baseline'))} of cuBLAS ({cublas['gflops']:.0f} "
+                         f"GFLOP/s; goal >= 50%)")
+        else:
+            lines.append(f"- matmul {n}x{n}: no timings (the simulator checks correctness only)")
+    for family in ("softmax", "layernorm", "cross-entropy"):
+        rungs = [r for r in ladders if r["family"] == family]
+        best = _best(rungs)
+        if best:
+            lines.append(f"- {family} {tuple(best['shape'])}: best {best['version']} at block {best['block_size']}, "
+                         f"{best['gbps']:.0f} GB/s = {_fraction(best.get('fraction_of_copy'))} of the copy "
+                         f"bandwidth (goal >= 70%)")
+        elif rungs:
+            lines.append(f"- {family}: no timed rung ({sum(not r['ok'] for r in rungs)} of {len(rungs)} failed; "
+                         "on the simulator there are no timings)")
+    failed = [r for r in ladders if not r["ok"]]
+    lines.append(f"- ladder rungs checked: {len(ladders)}, wrong or failed: {len(failed)}"
+                 + "".join(f"\n  - {r['family']} {r['version']} block {r['block_size']}: "
+                           f"{r['error'] or 'max error ' + str(r['max_error'])}" for r in failed))
+    for device, r in _suite_records(folder, "crossover"):
+        if "crossover_with_copies" in r:
+            lines.append(f"- crossover on {device}, {r['op']}: the GPU wins with copies from size "
+                         f"{r['crossover_with_copies']}, resident from {r['crossover_resident']} (None: never)")
+    steps = {}
+    for device, r in _suite_records(folder, "models"):
+        lines.append(f"- {r['model']}, {r['kind']} on {device}: minigrad {format_seconds(r['seconds']['minigrad'])}"
+                     + (f", torch {format_seconds(r['seconds']['torch'])}" if "torch" in r["seconds"] else ""))
+        if r["model"].startswith("Transformer") and r["kind"] == "training step":
+            steps[device] = r["seconds"]["minigrad"]
+    if "cpu" in steps and "cuda" in steps:
+        lines.append(f"- Transformer training step: cuda {format_seconds(steps['cuda'])} vs cpu "
+                     f"{format_seconds(steps['cpu'])}, {steps['cpu'] / steps['cuda']:.1f}x faster on the GPU")
+    return lines
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.gpu_kernels")
+    parser.add_argument("--summarize", metavar="FOLDER", required=True, help="a gpu_session.sh results folder")
+    args = parser.parse_args(argv)
+    print("\n".join(summarize(args.summarize)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

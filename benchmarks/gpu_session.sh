@@ -1,22 +1,113 @@
 #!/usr/bin/env bash
-# The prepared GPU run (issue 3): on a machine with an NVIDIA GPU, from the repository root,
+# The prepared GPU session (issue 10): everything minigrad wants to know from an NVIDIA GPU, in
+# one command that fits a borrowed machine (at most 8 minutes, no package index, one archive back).
 #
-#     bash benchmarks/gpu_session.sh
+#     PYTHONPATH=. bash benchmarks/gpu_session.sh            # on the GPU machine, from a plain checkout
+#     bash benchmarks/gpu_session.sh --dry-run --out DIR     # the same steps on the CUDA simulator, tiny sizes
 #
-# 1. runs the kernel and GPU-engine tests on the hardware (tests/conftest.py picks "cuda" when
-#    CuPy sees a GPU, so nothing is simulated),
-# 2. times the matmul ladder (naive, tiled, register-blocked, cuBLAS) up to 4096^2 in float32, the
-#    softmax / cross-entropy / layer-norm kernels on (8192 x 4096), the CPU-vs-GPU crossover, and the
-#    ops and models suites (Transformer training step) on the CPU and on the GPU in one process,
-# 3. leaves everything in benchmarks/results/<date>_gpu/ to be committed.
+# It installs nothing: it needs python3 with numpy, numba-cuda, cupy, pytest, hypothesis and
+# matplotlib (torch is optional: the PyTorch peers). Each step runs under its own timeout, its
+# output goes to its own log, and a failed step does not stop the next:
 #
-# Not run yet: no GPU was available when it was written. Its parts (the same tests and suites)
-# run on the CUDA simulator in CI.
+#   step         what                                                          timeout
+#   machine      nvidia-smi, Python and library versions                        15 s
+#   gpu_tests    tests/kernels and tests/test_gpu_engine.py on the GPU          160 s
+#                (tests/conftest.py picks "cuda" when CuPy sees a GPU; the machine-code
+#                test is left to CI, which has the assembler wheels, and this script's
+#                own dry-run test to the machines without a GPU)
+#   matmul       python -m kernels.matmul, n = 512 ... 4096                      60 s
+#   softmax      python -m kernels.softmax on (8192, 4096), block sizes 32..1024  40 s
+#   layernorm    python -m kernels.layernorm, the same                          40 s
+#   losses       python -m kernels.losses (cross-entropy), the same             40 s
+#   crossover    python -m benchmarks crossover --device cuda                   50 s
+#   models       python -m benchmarks models --device cpu,cuda (Transformer step) 50 s
+#   summary      python -m benchmarks.gpu_kernels --summarize                   15 s
+#                                                                    at most  470 s
+#
+# Everything is packed into ONE archive, $OUT/gpu_session.tar.gz (or --out DIR; by default
+# benchmarks/results/<date>_gpu_session/): steps.txt (each step's exit status and seconds),
+# one log per step, ladders.jsonl (every ladder rung), crossover/ and models/ (benchmark
+# reports and figures) and summary.md (the headline figures). Unpack it under benchmarks/results/.
+# The exit status is 0 when every step succeeded.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-out="benchmarks/results/$(date +%F)_gpu"
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+PY="${PYTHON:-python3}"
+
+dry_run=0
+out="${OUT:-}"
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --dry-run) dry_run=1 ;;
+        --out) out="$2"; shift ;;
+        -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+        *) echo "error: unknown option $1 (use --dry-run, --out DIR or --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+out="${out:-benchmarks/results/$(date +%F)_gpu_session}"
 mkdir -p "$out"
-python -m pip install --quiet -e ".[dev,gpu]"
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$out/gpu.txt"
-python -m pytest -q -p no:cacheprovider tests/kernels tests/test_gpu_engine.py 2>&1 | tee "$out/gpu_tests.log"
-python -m benchmarks kernels crossover models ops --device cpu,cuda --threads 1 --out "$out" 2>&1 | tee "$out/benchmarks.log"
+work="$(mktemp -d)"
+run="$work/gpu_session"
+mkdir -p "$run"
+
+if [ "$dry_run" = 1 ]; then
+    # The simulator, tiny shapes, a handful of tests: proves every step runs, measures nothing.
+    export NUMBA_ENABLE_CUDASIM=1
+    gpu=cudasim
+    tests=(tests/kernels/test_kernels_launch.py "tests/test_gpu_engine.py::test_forward_matches_cpu[softmax]")
+    matmul_shape=(8 17)
+    row_shape=(3 40)
+    blocks=(1 32)
+    models_args=(--device cpu,cudasim --quick)
+else
+    gpu=cuda
+    tests=(tests/kernels tests/test_gpu_engine.py --deselect tests/kernels/test_kernels_sass.py
+           --deselect tests/kernels/test_gpu_session.py)
+    matmul_shape=(512 1024 2048 4096)
+    row_shape=(8192 4096)
+    blocks=(32 64 128 256 512 1024)
+    models_args=(--device cpu,cuda)
+fi
+
+failures=0
+step() {  # step NAME TIMEOUT_SECONDS COMMAND...: run it, log it, record its status
+    local name="$1" limit="$2"
+    shift 2
+    local started=$SECONDS
+    timeout "$limit" "$@" > "$run/$name.log" 2>&1
+    local status=$?
+    local took=$((SECONDS - started))
+    echo "$name exit=$status seconds=$took limit=$limit" | tee -a "$run/steps.txt"
+    [ "$status" = 0 ] || failures=$((failures + 1))
+}
+
+machine() {  # (run by `timeout` through bash -c, hence exported with its variables)
+    if [ "$dry_run" = 1 ]; then echo "dry run: Numba's CUDA simulator, no GPU"; else nvidia-smi; fi
+    "$PY" -c "import sys, numpy, numba; print('python', sys.version.split()[0], 'numpy', numpy.__version__, \
+'numba', numba.__version__)"
+    "$PY" -c "import cupy; print('cupy', cupy.__version__)" 2> /dev/null || echo "cupy: not importable"
+    "$PY" -c "import torch; print('torch', torch.__version__, 'cuda available:', torch.cuda.is_available())" \
+        2> /dev/null || echo "torch: not importable"
+}
+summarize() {
+    "$PY" -m benchmarks.gpu_kernels --summarize "$run" > "$run/summary.md"
+}
+export -f machine summarize
+export PY dry_run run
+
+step machine 15 bash -c machine
+step gpu_tests 160 "$PY" -m pytest -q -p no:cacheprovider "${tests[@]}"
+step matmul 60 "$PY" -m kernels.matmul --shape "${matmul_shape[@]}" --json "$run/ladders.jsonl"
+for family in softmax layernorm losses; do
+    step "$family" 40 "$PY" -m "kernels.$family" --shape "${row_shape[@]}" --block-sizes "${blocks[@]}" \
+        --json "$run/ladders.jsonl"
+done
+step crossover 50 "$PY" -m benchmarks crossover --device "$gpu" --out "$run/crossover"
+step models 50 "$PY" -m benchmarks models "${models_args[@]}" --out "$run/models"
+step summary 15 bash -c summarize
+
+tar -czf "$out/gpu_session.tar.gz" -C "$work" gpu_session
+rm -rf "$work"
+echo "packed $out/gpu_session.tar.gz ($failures failed steps)"
+[ "$failures" = 0 ]

@@ -51,16 +51,32 @@ def check_float_dtype(name, x):
         )
 
 
-def check_block_size(block_size):
+#: Row kernels accept a block of 1 to MAX_BLOCK_SIZE threads (the largest block a GPU runs).
+MAX_BLOCK_SIZE = 1024
+
+#: Threads per block of the elementwise (grid-stride) kernels.
+ELEMENTWISE_THREADS = 256
+
+
+def check_block_size(block_size, max_block_size=MAX_BLOCK_SIZE):
     """Row kernels reduce with a tree that halves the block: it must be a power of two."""
-    if block_size < 1 or block_size > 1024 or block_size & (block_size - 1):
+    if block_size < 1 or block_size > max_block_size or block_size & (block_size - 1):
         raise ValueError(
-            f"block_size={block_size}: use a power of two between 1 and 1024 "
-            "(the shared-memory tree reduction halves the block at every step)."
+            f"block_size={block_size}: use a power of two between 1 and {max_block_size} "
+            "(the reductions halve the block at every step)."
         )
 
 
-def elementwise_launch(n, threads_per_block=256, max_blocks=4096):
+def scalar(dtype, value):
+    """``value`` as a NumPy scalar of ``dtype``, for a kernel argument.
+
+    Numba types a Python float argument as float64, and a float32 kernel would then do that
+    part of its arithmetic in double precision; ``scalar(x.dtype, lr)`` passes a float32.
+    """
+    return np.dtype(dtype).type(value)
+
+
+def elementwise_launch(n, threads_per_block=ELEMENTWISE_THREADS, max_blocks=4096):
     """Grid size for a grid-stride loop over ``n`` elements: (blocks, threads).
 
     Tiny arrays get a smaller block (rounded up to a warp of 32) so no block

@@ -15,6 +15,10 @@ Every backward kernel computes dx = grad * dy/dx.  Sigmoid and tanh take
 their *output* y (the derivative is cheapest in terms of y); ReLU and GELU
 take the input x.
 
+dtypes: a float32 array is computed in float32 (math.exp, math.tanh and math.erf
+become CUDA's expf, tanhf and erff), float64 in float64.  The reference is the
+CPU backend's formula (``minigrad.backends.numpy_backend``).
+
 Numerical stability of the sigmoid: for x = -1e4, exp(-x) = exp(1e4)
 overflows to inf.  The kernel picks the form whose exp argument is <= 0:
 
@@ -37,10 +41,10 @@ kernel before it is how a real framework saves that round trip.
 """
 import math
 
-import numpy as np
 from numba import cuda
 
 from kernels._arrays import array_module, check_float_dtype, contiguous, elementwise_launch
+from kernels._launch import KernelLaunch, launch, vector
 
 SQRT_2 = math.sqrt(2.0)
 SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -49,33 +53,37 @@ GELU_TANH_CUBIC = 0.044715
 
 
 # ---------------------------------------------------------------------------
-# Device functions: the math of one element
+# Device functions: the math of one element, in the element's own precision
 # ---------------------------------------------------------------------------
+# ``real`` is the element's type (``x.dtype.type``: float32 or float64), passed in so that every
+# constant is of that type: a bare ``0.5`` is a float64 to Numba and would turn a float32
+# kernel's arithmetic into float64 (see kernels/sass.py, which counts such instructions).
 @cuda.jit(device=True)
-def _stable_sigmoid(x):
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
+def _stable_sigmoid(x, real):
+    if x >= real(0):
+        return real(1) / (real(1) + math.exp(-x))
     e = math.exp(x)
-    return e / (1.0 + e)
+    return e / (real(1) + e)
 
 
 @cuda.jit(device=True)
-def _gelu(x, use_tanh):
+def _gelu(x, use_tanh, real):
     if use_tanh:
-        u = SQRT_2_OVER_PI * (x + GELU_TANH_CUBIC * x * x * x)
-        return 0.5 * x * (1.0 + math.tanh(u))
-    return 0.5 * x * (1.0 + math.erf(x / SQRT_2))
+        u = real(SQRT_2_OVER_PI) * (x + real(GELU_TANH_CUBIC) * x * x * x)
+        return real(0.5) * x * (real(1) + math.tanh(u))
+    return real(0.5) * x * (real(1) + math.erf(x / real(SQRT_2)))
 
 
 @cuda.jit(device=True)
-def _gelu_derivative(x, use_tanh):
+def _gelu_derivative(x, use_tanh, real):
+    half, one = real(0.5), real(1)
     if use_tanh:
-        u = SQRT_2_OVER_PI * (x + GELU_TANH_CUBIC * x * x * x)
+        u = real(SQRT_2_OVER_PI) * (x + real(GELU_TANH_CUBIC) * x * x * x)
         t = math.tanh(u)
-        du_dx = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_TANH_CUBIC * x * x)
-        return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du_dx
-    cdf = 0.5 * (1.0 + math.erf(x / SQRT_2))
-    pdf = INV_SQRT_2PI * math.exp(-0.5 * x * x)
+        du_dx = real(SQRT_2_OVER_PI) * (one + real(3 * GELU_TANH_CUBIC) * x * x)
+        return half * (one + t) + half * x * (one - t * t) * du_dx
+    cdf = half * (one + math.erf(x / real(SQRT_2)))
+    pdf = real(INV_SQRT_2PI) * math.exp(-half * x * x)
     return cdf + x * pdf
 
 
@@ -84,26 +92,29 @@ def _gelu_derivative(x, use_tanh):
 # ---------------------------------------------------------------------------
 @cuda.jit
 def relu_forward_kernel(x, out):
+    zero = x.dtype.type(0)
     for i in range(cuda.grid(1), x.size, cuda.gridsize(1)):
-        out[i] = x[i] if x[i] > 0 else 0
+        out[i] = x[i] if x[i] > zero else zero
 
 
 @cuda.jit
 def relu_backward_kernel(grad, x, out):
+    zero = x.dtype.type(0)
     for i in range(cuda.grid(1), x.size, cuda.gridsize(1)):
-        out[i] = grad[i] if x[i] > 0 else 0
+        out[i] = grad[i] if x[i] > zero else zero
 
 
 @cuda.jit
 def sigmoid_forward_kernel(x, out):
     for i in range(cuda.grid(1), x.size, cuda.gridsize(1)):
-        out[i] = _stable_sigmoid(x[i])
+        out[i] = _stable_sigmoid(x[i], x.dtype.type)
 
 
 @cuda.jit
 def sigmoid_backward_kernel(grad, y, out):
+    one = y.dtype.type(1)
     for i in range(cuda.grid(1), y.size, cuda.gridsize(1)):
-        out[i] = grad[i] * y[i] * (1 - y[i])
+        out[i] = grad[i] * y[i] * (one - y[i])
 
 
 @cuda.jit
@@ -114,20 +125,21 @@ def tanh_forward_kernel(x, out):
 
 @cuda.jit
 def tanh_backward_kernel(grad, y, out):
+    one = y.dtype.type(1)
     for i in range(cuda.grid(1), y.size, cuda.gridsize(1)):
-        out[i] = grad[i] * (1 - y[i] * y[i])
+        out[i] = grad[i] * (one - y[i] * y[i])
 
 
 @cuda.jit
 def gelu_forward_kernel(x, out, use_tanh):
     for i in range(cuda.grid(1), x.size, cuda.gridsize(1)):
-        out[i] = _gelu(x[i], use_tanh)
+        out[i] = _gelu(x[i], use_tanh, x.dtype.type)
 
 
 @cuda.jit
 def gelu_backward_kernel(grad, x, out, use_tanh):
     for i in range(cuda.grid(1), x.size, cuda.gridsize(1)):
-        out[i] = grad[i] * _gelu_derivative(x[i], use_tanh)
+        out[i] = grad[i] * _gelu_derivative(x[i], use_tanh, x.dtype.type)
 
 
 # ---------------------------------------------------------------------------
@@ -149,8 +161,7 @@ def _elementwise(kernel, like, *arrays, extra=()):
     flats = [_flat(name, a) for name, a in arrays]
     out = array_module(flats[0]).empty_like(flats[0])
     if out.size > 0:
-        blocks, threads = elementwise_launch(out.size)
-        kernel[blocks, threads](*flats, out, *extra)
+        launch(kernel, *elementwise_launch(out.size), *flats, out, *extra)
     return out.reshape(like.shape)
 
 
@@ -194,54 +205,17 @@ def gelu_backward(grad, x, approximate="none"):
     return _elementwise(gelu_backward_kernel, x, ("grad", grad), ("x", x), extra=(_use_tanh(approximate),))
 
 
-# ---------------------------------------------------------------------------
-# NumPy references
-# ---------------------------------------------------------------------------
-def relu_forward_reference(x):
-    return np.where(x > 0, x, 0).astype(x.dtype)
-
-
-def relu_backward_reference(grad, x):
-    return np.where(x > 0, grad, 0).astype(grad.dtype)
-
-
-def sigmoid_forward_reference(x):
-    e = np.exp(-np.abs(x))  # exp of a non-positive number never overflows
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype)
-
-
-def sigmoid_backward_reference(grad, y):
-    return grad * y * (1 - y)
-
-
-def tanh_forward_reference(x):
-    return np.tanh(x)
-
-
-def tanh_backward_reference(grad, y):
-    return grad * (1 - y * y)
-
-
-def _erf_reference(x):
-    """erf applied elementwise with the standard library (NumPy has no erf)."""
-    return np.vectorize(math.erf, otypes=[np.float64])(x)
-
-
-def gelu_forward_reference(x, approximate="none"):
-    x64 = x.astype(np.float64)
-    if _use_tanh(approximate):
-        y = 0.5 * x64 * (1 + np.tanh(SQRT_2_OVER_PI * (x64 + GELU_TANH_CUBIC * x64**3)))
-    else:
-        y = 0.5 * x64 * (1 + _erf_reference(x64 / SQRT_2))
-    return y.astype(x.dtype)
-
-
-def gelu_backward_reference(grad, x, approximate="none"):
-    x64 = x.astype(np.float64)
-    if _use_tanh(approximate):
-        t = np.tanh(SQRT_2_OVER_PI * (x64 + GELU_TANH_CUBIC * x64**3))
-        du_dx = SQRT_2_OVER_PI * (1 + 3 * GELU_TANH_CUBIC * x64**2)
-        d = 0.5 * (1 + t) + 0.5 * x64 * (1 - t * t) * du_dx
-    else:
-        d = 0.5 * (1 + _erf_reference(x64 / SQRT_2)) + x64 * INV_SQRT_2PI * np.exp(-0.5 * x64**2)
-    return (grad * d).astype(grad.dtype)
+def kernel_launches(dtype):
+    """Every kernel of this file and the biggest launch its launcher can choose (see kernels/sass.py)."""
+    v = vector(dtype)
+    threads = elementwise_launch(1 << 30)[1]
+    return [
+        KernelLaunch(relu_forward_kernel, f"({v}, {v})", threads),
+        KernelLaunch(relu_backward_kernel, f"({v}, {v}, {v})", threads),
+        KernelLaunch(sigmoid_forward_kernel, f"({v}, {v})", threads),
+        KernelLaunch(sigmoid_backward_kernel, f"({v}, {v}, {v})", threads),
+        KernelLaunch(tanh_forward_kernel, f"({v}, {v})", threads),
+        KernelLaunch(tanh_backward_kernel, f"({v}, {v}, {v})", threads),
+        KernelLaunch(gelu_forward_kernel, f"({v}, {v}, boolean)", threads),
+        KernelLaunch(gelu_backward_kernel, f"({v}, {v}, {v}, boolean)", threads),
+    ]

@@ -1,4 +1,4 @@
-r"""Embedding lookup (a gather) and its backward (a scatter-add with atomics).
+r"""Embedding lookup (a gather) and its backward (a sum over the positions of each token).
 
 Formulas
 --------
@@ -13,23 +13,38 @@ embedding row is never trained).
 
 Threads and blocks
 ------------------
-Both kernels use one thread per element (i, d) of the (N, D) matrix, with a
-grid-stride loop over the flattened index  e = i * D + d:
+forward: one thread per element (i, d) of the (N, D) output, a grid-stride loop
+over the flattened index e = i * D + d (neighbouring threads, neighbouring d:
+coalesced).
 
-    grad (N, D):   row i = [ e e e e ]  --- atomic add --->  dweight[idx[i], :]
+backward: two positions i and i' can hold the same token, and a thread per
+(i, d) doing ``dweight[idx[i], d] += grad[i, d]`` would race with the other.
+The textbook fix is an atomic add; this file does not use one, for two reasons:
 
-Why atomics: two positions i and i' can hold the same token (idx[i] == idx[i'])
-and their threads would both do  dweight[v, d] += ...  at the same moment.
-A plain `+=` is read-modify-write; two of them racing lose one update.
-cuda.atomic.add makes each addition indivisible.  The price: the float sum
-order changes between runs (last-bit differences), and frequent tokens make
-threads queue on the same address.  Sorting indices first (as big frameworks
-do) avoids both; the atomic version is the simple, correct baseline.
+* float atomics add in whatever order the threads arrive, so the last bits of
+  dweight change from run to run (a training run could not be repeated exactly);
+* on the GPU a float32 atomic add to global memory flushes subnormal results
+  (|x| < 1.2e-38) to zero -- ``RED.E.ADD.F32.FTZ.RN`` in the machine code
+  (``python -m kernels.sass`` counts these) -- while NumPy keeps them.
+
+Instead the positions are grouped by token first (a stable sort of the indices,
+``argsort``: NumPy on the simulator, CuPy's CUB radix sort on a GPU), and one
+thread per (token, d) adds that token's gradient rows *in position order*:
+
+    idx      = [3, 1, 3, 0, 1]                sorted positions: order = [3, 1, 4, 0, 2]
+    tokens   = [0, 1, 3]                       segment starts    = [0, 1, 3, 5]
+    thread (token 3, d):  dweight[3, d] = grad[0, d] + grad[2, d]     (positions 0 and 2, in order)
+
+Every sum has a fixed order (the same bits every run, the same order as the CPU's
+``np.add.at``), and plain adds keep subnormals.  The price: a frequent token's
+thread walks a long segment alone; for the vocabularies and batches of this course
+that is a few hundred additions.
 """
 import numpy as np
 from numba import cuda
 
 from kernels._arrays import array_module, check_float_dtype, contiguous, elementwise_launch
+from kernels._launch import INDICES, KernelLaunch, launch, matrix
 
 
 # ---------------------------------------------------------------------------
@@ -44,13 +59,17 @@ def embedding_forward_kernel(weight, indices, out):
 
 
 @cuda.jit
-def embedding_backward_kernel(grad, indices, padding_idx, dweight):
+def embedding_backward_kernel(grad, order, segment_starts, tokens, padding_idx, dweight):
+    """Thread (s, d): dweight[tokens[s], d] = sum of grad[order[k], d] over segment s, in order."""
     d_size = grad.shape[1]
-    for e in range(cuda.grid(1), grad.size, cuda.gridsize(1)):
-        i, d = e // d_size, e % d_size
-        v = indices[i]
-        if v != padding_idx:
-            cuda.atomic.add(dweight, (v, d), grad[i, d])
+    for e in range(cuda.grid(1), tokens.size * d_size, cuda.gridsize(1)):
+        s, d = e // d_size, e % d_size
+        token = tokens[s]
+        if token != padding_idx:
+            total = grad.dtype.type(0)
+            for k in range(segment_starts[s], segment_starts[s + 1]):
+                total += grad[order[k], d]
+            dweight[token, d] = total
 
 
 # ---------------------------------------------------------------------------
@@ -76,13 +95,26 @@ def embedding_forward(weight, indices):
     indices = _check_indices(indices, weight.shape[0])
     out = array_module(weight).empty((indices.shape[0], weight.shape[1]), dtype=weight.dtype)
     if out.size > 0:
-        blocks, threads = elementwise_launch(out.size)
-        embedding_forward_kernel[blocks, threads](weight, indices, out)
+        launch(embedding_forward_kernel, *elementwise_launch(out.size), weight, indices, out)
     return out
 
 
+def group_by_token(indices):
+    """(order, segment_starts, tokens): the positions sorted by token, and where each token's run starts.
+
+    ``indices[order]`` is sorted (stably: equal tokens keep their position order); token
+    ``tokens[s]`` occupies ``order[segment_starts[s]:segment_starts[s + 1]]``.
+    """
+    xp = array_module(indices)
+    order = xp.argsort(indices, kind="stable")
+    ordered = indices[order]
+    starts = xp.flatnonzero(xp.concatenate([xp.ones(1, dtype=bool), ordered[1:] != ordered[:-1]]))
+    segment_starts = xp.concatenate([starts, xp.asarray([indices.size])]).astype(np.int64)
+    return order.astype(np.int64), segment_starts, xp.ascontiguousarray(ordered[starts])
+
+
 def embedding_backward(grad, indices, num_embeddings, padding_idx=-1):
-    """Scatter-add grad (N, D) into dweight (num_embeddings, D); padding_idx rows get nothing.
+    """Sum grad (N, D) into dweight (num_embeddings, D) by token; padding_idx rows get nothing.
 
     A negative padding_idx (the default -1) or None means "no padding row".  PyTorch also
     accepts negative padding_idx counting from the end (-1 = last row): the caller must turn
@@ -98,20 +130,17 @@ def embedding_backward(grad, indices, num_embeddings, padding_idx=-1):
     padding_idx = -1 if padding_idx is None else int(padding_idx)
     dweight = array_module(grad).zeros((num_embeddings, grad.shape[1]), dtype=grad.dtype)
     if grad.size > 0:
-        blocks, threads = elementwise_launch(grad.size)
-        embedding_backward_kernel[blocks, threads](grad, indices, padding_idx, dweight)
+        order, segment_starts, tokens = group_by_token(indices)
+        launch(embedding_backward_kernel, *elementwise_launch(tokens.size * grad.shape[1]), grad, order,
+               segment_starts, tokens, padding_idx, dweight)
     return dweight
 
 
-# ---------------------------------------------------------------------------
-# NumPy references
-# ---------------------------------------------------------------------------
-def embedding_forward_reference(weight, indices):
-    return weight[indices]
-
-
-def embedding_backward_reference(grad, indices, num_embeddings, padding_idx=-1):
-    dweight = np.zeros((num_embeddings, grad.shape[1]), dtype=grad.dtype)
-    keep = indices != padding_idx
-    np.add.at(dweight, indices[keep], grad[keep])  # unbuffered: repeated indices all add up
-    return dweight
+def kernel_launches(dtype):
+    """Every kernel of this file and the biggest launch its launcher can choose (see kernels/sass.py)."""
+    m = matrix(dtype)
+    threads = elementwise_launch(1 << 30)[1]
+    return [
+        KernelLaunch(embedding_forward_kernel, f"({m}, {INDICES}, {m})", threads),
+        KernelLaunch(embedding_backward_kernel, f"({m}, {INDICES}, {INDICES}, {INDICES}, int64, {m})", threads),
+    ]

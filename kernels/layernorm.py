@@ -1,4 +1,6 @@
-r"""Layer normalisation over the last axis: one block per row, then one thread per column.
+r"""Layer normalisation over the last axis: a ladder of three forwards, then the backward.
+
+    python -m kernels.layernorm        # check every version x block size, then time them
 
 Forward (one row x of length D; w = weight, b = bias)
 -----------------------------------------------------
@@ -34,10 +36,33 @@ Chain rule, summing over j:
 
 Two row reductions (mean(g), mean(g*xhat)) and an elementwise formula.
 
+The ladder (forward)
+--------------------
+1. naive    one THREAD per row: a pass for the mean, one for the variance, one to
+            write y.  Deliberately naive (one thread reads a whole row, uncoalesced).
+2. fused    one BLOCK per row, the same three passes; thread t handles columns
+            t, t+B, ... (coalesced); mean and variance are tree reductions in
+            shared memory (reduce.py).  3 reads + 1 write of the row.
+3. welford  one block per row, mean and variance in ONE pass (Welford 1962): each
+            thread keeps (count n, mean, M2 = sum of squared deviations),
+
+                n += 1;  delta = v - mean;  mean += delta / n;  M2 += delta * (v - mean)
+
+            and two partial results (n_a, mean_a, M2_a), (n_b, mean_b, M2_b) merge
+            exactly (Chan et al. 1979), here with warp shuffles:
+
+                n = n_a + n_b,   delta = mean_b - mean_a,
+                mean = mean_a + delta * n_b / n,   M2 = M2_a + M2_b + delta^2 n_a n_b / n
+
+            var = M2 / n.  2 reads + 1 write, and no E[x^2] - E[x]^2 cancellation.
+
+All three agree with the CPU backend's two-pass formula (the reference,
+``NumpyBackend.layer_norm``) to rounding.
+
 Threads and blocks
 ------------------
-    forward and dx:    grid = (rows,), block = (block_size,); thread t handles columns
-                       t, t+B, ...; reductions through shared memory (reduce.py)
+    forward (fused, welford) and dx:  grid = (rows,), block = (block_size,); thread t
+                       handles columns t, t+B, ...; reductions in reduce.py
 
     dweight, dbias:    a second kernel, one thread per column j, walking down the rows:
 
@@ -54,40 +79,138 @@ kernel reads dy and x once more but is deterministic, simple and coalesced.
 import math
 
 import numpy as np
-from numba import cuda, float64
+from numba import cuda
 
 from kernels._arrays import (
+    MAX_BLOCK_SIZE,
     array_module,
     check_block_size,
     check_float_dtype,
     contiguous,
     elementwise_launch,
+    scalar,
 )
-from kernels.reduce import DEFAULT_BLOCK_SIZE, SHARED_BYTES_PER_THREAD, block_sum
+from kernels._launch import KernelLaunch, launch, matrix, vector
+from kernels._versions import VersionSwitch
+from kernels.reduce import DEFAULT_BLOCK_SIZE, block_sum, block_sum_warps, warp_lanes
+
+#: The forward ladder, naive first; ``layernorm_forward`` runs ``versions.current`` unless told otherwise.
+versions = VersionSwitch("layernorm", ("naive", "fused", "welford"), default="welford")
+
+
+# ---------------------------------------------------------------------------
+# Device functions: Welford's running statistics and their merge
+# ---------------------------------------------------------------------------
+@cuda.jit(device=True)
+def merge_welford(n_a, mean_a, m2_a, n_b, mean_b, m2_b, real):
+    """(count, mean, M2) of two groups of numbers together (Chan et al.); ``real`` is their type."""
+    if n_b == real(0):
+        return n_a, mean_a, m2_a
+    if n_a == real(0):
+        return n_b, mean_b, m2_b
+    n = n_a + n_b
+    delta = mean_b - mean_a
+    return n, mean_a + delta * (n_b / n), m2_a + m2_b + delta * delta * (n_a * n_b / n)
+
+
+@cuda.jit(device=True)
+def warp_merge_welford(n, mean, m2, real):
+    """Merge (count, mean, M2) over the lanes of the warp, then hand every lane lane 0's result.
+
+    The merge is not symmetric in its two arguments to the last bit, so the lanes of a
+    butterfly could end with slightly different means; broadcasting lane 0's keeps every
+    thread of the row on the very same numbers.
+    """
+    lanes, mask = warp_lanes()
+    k = lanes // 2
+    while k > 0:
+        n, mean, m2 = merge_welford(n, mean, m2, cuda.shfl_xor_sync(mask, n, k), cuda.shfl_xor_sync(mask, mean, k),
+                                    cuda.shfl_xor_sync(mask, m2, k), real)
+        k //= 2
+    return cuda.shfl_sync(mask, n, 0), cuda.shfl_sync(mask, mean, 0), cuda.shfl_sync(mask, m2, 0)
 
 
 # ---------------------------------------------------------------------------
 # Kernels
 # ---------------------------------------------------------------------------
 @cuda.jit
-def layernorm_forward_kernel(x, weight, bias, eps, y, mean_out, rstd_out):
-    shared = cuda.shared.array(0, dtype=float64)
+def layernorm_naive_kernel(x, weight, bias, eps, y, mean_out, rstd_out):
+    row = cuda.grid(1)
+    if row < x.shape[0]:
+        real = x.dtype.type
+        d = real(x.shape[1])
+        total = real(0)
+        for j in range(x.shape[1]):
+            total += x[row, j]
+        mean = total / d
+        squares = real(0)
+        for j in range(x.shape[1]):
+            deviation = x[row, j] - mean
+            squares += deviation * deviation
+        rstd = real(1) / math.sqrt(squares / d + eps)
+        for j in range(x.shape[1]):
+            y[row, j] = (x[row, j] - mean) * rstd * weight[j] + bias[j]
+        mean_out[row] = mean
+        rstd_out[row] = rstd
+
+
+@cuda.jit
+def layernorm_fused_kernel(x, weight, bias, eps, y, mean_out, rstd_out):
+    shared = cuda.shared.array(0, dtype=x.dtype)  # block_size slots, sized at launch
+    real = x.dtype.type
     row = cuda.blockIdx.x
     t = cuda.threadIdx.x
-    d = x.shape[1]
+    d = real(x.shape[1])
 
-    local_sum = 0.0
-    for j in range(t, d, cuda.blockDim.x):
+    local_sum = real(0)
+    for j in range(t, x.shape[1], cuda.blockDim.x):
         local_sum += x[row, j]
     mean = block_sum(shared, local_sum) / d
 
-    local_sq = 0.0  # second pass over the row: sum of squared deviations is more accurate than E[x^2]-E[x]^2
-    for j in range(t, d, cuda.blockDim.x):
-        dev = x[row, j] - mean
-        local_sq += dev * dev
-    rstd = 1.0 / math.sqrt(block_sum(shared, local_sq) / d + eps)
+    local_squares = real(0)  # a second pass: the sum of squared deviations, no E[x^2] - E[x]^2
+    for j in range(t, x.shape[1], cuda.blockDim.x):
+        deviation = x[row, j] - mean
+        local_squares += deviation * deviation
+    rstd = real(1) / math.sqrt(block_sum(shared, local_squares) / d + eps)
 
-    for j in range(t, d, cuda.blockDim.x):
+    for j in range(t, x.shape[1], cuda.blockDim.x):
+        y[row, j] = (x[row, j] - mean) * rstd * weight[j] + bias[j]
+    if t == 0:
+        mean_out[row] = mean
+        rstd_out[row] = rstd
+
+
+@cuda.jit
+def layernorm_welford_kernel(x, weight, bias, eps, y, mean_out, rstd_out):
+    shared_n = cuda.shared.array(32, dtype=x.dtype)  # one (count, mean, M2) per warp
+    shared_mean = cuda.shared.array(32, dtype=x.dtype)
+    shared_m2 = cuda.shared.array(32, dtype=x.dtype)
+    real = x.dtype.type
+    row = cuda.blockIdx.x
+    t = cuda.threadIdx.x
+
+    n, mean, m2 = real(0), real(0), real(0)
+    for j in range(t, x.shape[1], cuda.blockDim.x):
+        v = x[row, j]
+        n += real(1)
+        delta = v - mean
+        mean += delta / n
+        m2 += delta * (v - mean)
+    n, mean, m2 = warp_merge_welford(n, mean, m2, real)
+    lane, warp = t % 32, t // 32
+    if lane == 0:
+        shared_n[warp] = n
+        shared_mean[warp] = mean
+        shared_m2[warp] = m2
+    cuda.syncthreads()
+    if lane < (cuda.blockDim.x + 31) // 32:
+        n, mean, m2 = shared_n[lane], shared_mean[lane], shared_m2[lane]
+    else:
+        n, mean, m2 = real(0), real(0), real(0)
+    n, mean, m2 = warp_merge_welford(n, mean, m2, real)  # every warp merges the per-warp results
+    rstd = real(1) / math.sqrt(m2 / n + eps)
+
+    for j in range(t, x.shape[1], cuda.blockDim.x):
         y[row, j] = (x[row, j] - mean) * rstd * weight[j] + bias[j]
     if t == 0:
         mean_out[row] = mean
@@ -96,23 +219,24 @@ def layernorm_forward_kernel(x, weight, bias, eps, y, mean_out, rstd_out):
 
 @cuda.jit
 def layernorm_backward_input_kernel(dy, x, mean, rstd, weight, dx):
-    shared = cuda.shared.array(0, dtype=float64)
+    shared = cuda.shared.array(32, dtype=x.dtype)
+    real = x.dtype.type
     row = cuda.blockIdx.x
     t = cuda.threadIdx.x
-    d = x.shape[1]
+    d = real(x.shape[1])
     row_mean = mean[row]
     row_rstd = rstd[row]
 
-    local_g = 0.0
-    local_g_xhat = 0.0
-    for j in range(t, d, cuda.blockDim.x):
+    local_g = real(0)
+    local_g_xhat = real(0)
+    for j in range(t, x.shape[1], cuda.blockDim.x):
         g = dy[row, j] * weight[j]
         local_g += g
-        local_g_xhat += g * (x[row, j] - row_mean) * row_rstd
-    mean_g = block_sum(shared, local_g) / d
-    mean_g_xhat = block_sum(shared, local_g_xhat) / d
+        local_g_xhat += g * ((x[row, j] - row_mean) * row_rstd)
+    mean_g = block_sum_warps(shared, local_g) / d
+    mean_g_xhat = block_sum_warps(shared, local_g_xhat) / d
 
-    for j in range(t, d, cuda.blockDim.x):
+    for j in range(t, x.shape[1], cuda.blockDim.x):
         g = dy[row, j] * weight[j]
         xhat = (x[row, j] - row_mean) * row_rstd
         dx[row, j] = row_rstd * (g - mean_g - xhat * mean_g_xhat)
@@ -121,8 +245,8 @@ def layernorm_backward_input_kernel(dy, x, mean, rstd, weight, dx):
 @cuda.jit
 def layernorm_backward_params_kernel(dy, x, mean, rstd, dweight, dbias):
     for j in range(cuda.grid(1), x.shape[1], cuda.gridsize(1)):
-        sum_dw = 0.0
-        sum_db = 0.0
+        sum_dw = x.dtype.type(0)
+        sum_db = x.dtype.type(0)
         for row in range(x.shape[0]):
             xhat = (x[row, j] - mean[row]) * rstd[row]
             sum_dw += dy[row, j] * xhat
@@ -155,11 +279,12 @@ def _check_x(name, x):
     return contiguous(x)
 
 
-def layernorm_forward(x, weight, bias, eps=1e-5, *, block_size=DEFAULT_BLOCK_SIZE):
+def layernorm_forward(x, weight, bias, eps=1e-5, *, version=None, block_size=DEFAULT_BLOCK_SIZE):
     """Normalise each row of x (rows, D); returns y (rows, D), mean (rows,), rstd (rows,).
 
-    weight or bias may be None (meaning ones / zeros).
+    weight or bias may be None (meaning ones / zeros).  ``version``: one of ``versions.names``.
     """
+    version = versions.pick(version)
     check_block_size(block_size)
     x = _check_x("x", x)
     rows, d = x.shape
@@ -169,10 +294,15 @@ def layernorm_forward(x, weight, bias, eps=1e-5, *, block_size=DEFAULT_BLOCK_SIZ
     y = xp.empty_like(x)
     mean = xp.empty(rows, dtype=x.dtype)
     rstd = xp.empty(rows, dtype=x.dtype)
-    if rows > 0:
-        layernorm_forward_kernel[rows, block_size, 0, block_size * SHARED_BYTES_PER_THREAD](
-            x, weight, bias, float(eps), y, mean, rstd
-        )
+    if rows == 0:
+        return y, mean, rstd
+    arguments = (x, weight, bias, scalar(x.dtype, eps), y, mean, rstd)
+    if version == "naive":
+        launch(layernorm_naive_kernel, (rows + block_size - 1) // block_size, block_size, *arguments)
+    elif version == "fused":
+        launch(layernorm_fused_kernel, rows, block_size, *arguments, shared_bytes=block_size * x.itemsize)
+    else:
+        launch(layernorm_welford_kernel, rows, block_size, *arguments)
     return y, mean, rstd
 
 
@@ -192,31 +322,49 @@ def layernorm_backward(dy, x, mean, rstd, weight, *, block_size=DEFAULT_BLOCK_SI
     dweight = xp.zeros(d, dtype=x.dtype)
     dbias = xp.zeros(d, dtype=x.dtype)
     if rows > 0:
-        layernorm_backward_input_kernel[rows, block_size, 0, block_size * SHARED_BYTES_PER_THREAD](
-            dy, x, mean, rstd, weight, dx
-        )
-        blocks, threads = elementwise_launch(d)
-        layernorm_backward_params_kernel[blocks, threads](dy, x, mean, rstd, dweight, dbias)
+        launch(layernorm_backward_input_kernel, rows, block_size, dy, x, mean, rstd, weight, dx)
+        launch(layernorm_backward_params_kernel, *elementwise_launch(d), dy, x, mean, rstd, dweight, dbias)
     return dx, dweight, dbias
 
 
-# ---------------------------------------------------------------------------
-# NumPy references
-# ---------------------------------------------------------------------------
-def layernorm_forward_reference(x, weight, bias, eps=1e-5):
-    d = x.shape[1]
-    weight = np.ones(d, x.dtype) if weight is None else weight
-    bias = np.zeros(d, x.dtype) if bias is None else bias
-    mean = x.mean(axis=1)
-    var = ((x - mean[:, None]) ** 2).mean(axis=1)
-    rstd = 1 / np.sqrt(var + eps)
-    y = (x - mean[:, None]) * rstd[:, None] * weight + bias
-    return y.astype(x.dtype), mean.astype(x.dtype), rstd.astype(x.dtype)
+def kernel_launches(dtype):
+    """Every kernel of this file and the biggest launch its launcher can choose (see kernels/sass.py)."""
+    m, v = matrix(dtype), vector(dtype)
+    forward = f"({m}, {v}, {v}, {dtype}, {m}, {v}, {v})"
+    return [
+        KernelLaunch(layernorm_naive_kernel, forward, MAX_BLOCK_SIZE),
+        KernelLaunch(layernorm_fused_kernel, forward, MAX_BLOCK_SIZE, MAX_BLOCK_SIZE * np.dtype(dtype).itemsize),
+        KernelLaunch(layernorm_welford_kernel, forward, MAX_BLOCK_SIZE),
+        KernelLaunch(layernorm_backward_input_kernel, f"({m}, {m}, {v}, {v}, {v}, {m})", MAX_BLOCK_SIZE),
+        KernelLaunch(layernorm_backward_params_kernel, f"({m}, {m}, {v}, {v}, {v}, {v})",
+                     elementwise_launch(1 << 30)[1]),
+    ]
 
 
-def layernorm_backward_reference(dy, x, mean, rstd, weight):
-    weight = np.ones(x.shape[1], x.dtype) if weight is None else weight
-    xhat = (x - mean[:, None]) * rstd[:, None]
-    g = dy * weight
-    dx = rstd[:, None] * (g - g.mean(axis=1, keepdims=True) - xhat * (g * xhat).mean(axis=1, keepdims=True))
-    return dx.astype(x.dtype), (dy * xhat).sum(axis=0).astype(x.dtype), dy.sum(axis=0).astype(x.dtype)
+# ---------------------------------------------------------------------------
+# python -m kernels.layernorm: the forward ladder, checked against the CPU backend, then timed
+# ---------------------------------------------------------------------------
+def main(argv=None):
+    from kernels import _ladder
+
+    options = _ladder.parse_options(argv, "layer norm forward ladder", gpu_shape=(8192, 4096),
+                                    simulator_shape=(3, 70))
+    rows, cols = options.shape
+    rng = np.random.default_rng(0)
+    x_host = (rng.standard_normal((rows, cols)) * 3 + 1).astype(options.dtype)
+    w_host = rng.standard_normal(cols).astype(options.dtype)
+    b_host = rng.standard_normal(cols).astype(options.dtype)
+    x, w, b = (_ladder.to_device(options, a) for a in (x_host, w_host, b_host))
+    rungs = [
+        _ladder.Rung(version, block, lambda version=version, block=block: layernorm_forward(
+            x, w, b, 1e-5, version=version, block_size=block), pick=lambda out: out[0])
+        for version in versions.names for block in options.block_sizes
+    ]
+    reference = _ladder.CPU.layer_norm(*(a.astype(np.float64) for a in (x_host, w_host, b_host)), 1e-5)[0]
+    records = _ladder.run(f"layer norm forward ({rows}, {cols}) {options.dtype}", versions, rungs, reference,
+                          bytes_moved=2 * x_host.nbytes, options=options)
+    return _ladder.exit_code(records)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,13 +1,15 @@
-r"""Loss functions as fused forward+backward kernels.
+r"""Loss functions as fused forward+backward kernels; cross-entropy as a ladder of three.
+
+    python -m kernels.losses           # check every cross-entropy version x block size, then time them
 
 A loss is the last node of the graph, so its backward is always needed right
 after its forward.  Each kernel here computes both in one pass over the data
 and returns (loss, d loss / d input); the engine scales the gradient by the
 incoming gradient and by 1/N for reduction="mean".
 
-Cross-entropy with label smoothing (one block per row of logits x, C classes)
-------------------------------------------------------------------------------
-    log p[j] = x[j] - lse,     lse = m + log sum_j exp(x[j] - m),  m = max_j x[j]
+Cross-entropy with label smoothing (one row of logits x, C classes, target t)
+-----------------------------------------------------------------------------
+    log p[j] = (x[j] - m) - log S,     m = max_j x[j],   S = sum_j exp(x[j] - m)
     target distribution  q[j] = (1 - ls) * 1[j == t] + ls / C
     loss = -sum_j q[j] log p[j] = -(1 - ls) * log p[t] - (ls / C) * sum_j log p[j]
 
@@ -16,11 +18,34 @@ Derivative, step by step: d log p[j] / d x[k] = 1[j == k] - p[k]  (see softmax.p
     d loss / d x[k] = -sum_j q[j] * (1[j == k] - p[k]) = -q[k] + p[k] * sum_j q[j] = p[k] - q[k]
 
 because q sums to 1.  "softmax minus target": the famous result, smoothing included.
-sum_j log p[j] = sum_j x[j] - C * lse, so the kernel needs three row reductions:
-max, sum of exp, and sum of x.  Rows whose target == ignore_index get loss 0
-and gradient 0 (PyTorch then averages over the rows that are not ignored).
+With s[j] = x[j] - m, sum_j log p[j] = sum_j s[j] - C log S.  Rows whose
+target == ignore_index get loss 0 and gradient 0 (PyTorch then averages over
+the rows that are not ignored).
 
-    grid = (rows,), block = (block_size,): thread t handles columns t, t+B, ...
+Two traps, both met by keeping the shifted logits s[j] = x[j] - m apart from log S:
+
+* logits of 1e30: ``x[j] - (m + log S)`` rounds m + log S to m, so every
+  log p[j] becomes 0, the loss 0 and the gradient p - q = 1 - q: wrong.
+  ``(x[j] - m) - log S`` is exact.  Likewise the smoothing term uses sum_j s[j],
+  never sum_j x[j] - C (m + log S) (a difference of two numbers near 3e30).
+* a -inf logit (a class ruled out): p = 0 there, and log p = -inf, so with label
+  smoothing the loss is +inf (the target puts mass ls / C on an impossible class),
+  as on the CPU.  Without smoothing that class's weight is 0 and it must not
+  enter at all: 0 * -inf would be NaN, so the smoothing term is skipped when
+  label_smoothing == 0.
+
+The ladder (all fused: forward and backward in one launch)
+-----------------------------------------------------------
+1. naive   one THREAD per row: a max pass, a pass for S and sum s, a write pass.
+2. fused   one BLOCK per row, the same three passes, coalesced; tree reductions
+           in shared memory (reduce.py).  3 reads of the row + 1 write of dlogits.
+3. online  one block per row: max and S in ONE pass (the online softmax of
+           softmax.py, warp shuffles), then one pass writing p - q that also sums
+           s for the smoothing term.  2 reads + 1 write: for (8192, 4096) float32
+           logits, 384 MiB of traffic, ~100 us at an H200's ~4 TB/s.
+
+    naive:          grid = (ceil(rows / B),), block = (B,)
+    fused, online:  grid = (rows,), block = (B,): thread t handles columns t, t+B, ...
 
 Mean squared error (elementwise):  loss = (p - y)^2,  d loss / d p = 2 (p - y)
 
@@ -38,104 +63,174 @@ Multi-class margin (PyTorch's multi_margin_loss; one block per row, target t):
 import math
 
 import numpy as np
-from numba import cuda, float64
+from numba import cuda
 
 from kernels._arrays import (
+    MAX_BLOCK_SIZE,
     array_module,
     check_block_size,
     check_float_dtype,
     contiguous,
     elementwise_launch,
+    scalar,
 )
-from kernels.reduce import DEFAULT_BLOCK_SIZE, SHARED_BYTES_PER_THREAD, block_max, block_sum
+from kernels._launch import INDICES, KernelLaunch, launch, matrix, vector
+from kernels._versions import VersionSwitch
+from kernels.reduce import DEFAULT_BLOCK_SIZE, block_max, block_sum, block_sum_warps, nan_max
+from kernels.softmax import log_of_sum, row_max_and_sum_online
+
+#: The cross-entropy ladder, naive first; the launcher runs ``versions.current`` unless told otherwise.
+versions = VersionSwitch("cross-entropy", ("naive", "fused", "online"), default="online")
 
 
 # ---------------------------------------------------------------------------
 # Kernels
 # ---------------------------------------------------------------------------
+# Cross-entropy arguments: on_target = 1 - label_smoothing, off_target = label_smoothing / C
+# (the target distribution q), smoothing = label_smoothing > 0; all scalars of the logits' dtype.
+@cuda.jit(device=True)
+def _row_loss(x_target_shifted, log_s, shifted_sum, n_classes, on_target, off_target, smoothing):
+    """-(1 - ls) log p[t] - (ls / C) sum_j log p[j], from s[t], log S and sum_j s[j]."""
+    loss = -on_target * (x_target_shifted - log_s)
+    if smoothing:
+        loss -= off_target * (shifted_sum - n_classes * log_s)
+    return loss
+
+
 @cuda.jit
-def cross_entropy_kernel(logits, targets, ignore_index, label_smoothing, loss, dlogits):
-    shared = cuda.shared.array(0, dtype=float64)
+def cross_entropy_naive_kernel(logits, targets, ignore_index, on_target, off_target, smoothing, loss, dlogits):
+    row = cuda.grid(1)
+    if row >= logits.shape[0]:
+        return
+    real = logits.dtype.type
+    target = targets[row]
+    if target == ignore_index:
+        for j in range(logits.shape[1]):
+            dlogits[row, j] = real(0)
+        loss[row] = real(0)
+        return
+    m = real(-math.inf)
+    for j in range(logits.shape[1]):
+        m = nan_max(m, logits[row, j])
+    s = real(0)
+    shifted_sum = real(0)
+    for j in range(logits.shape[1]):
+        s += math.exp(logits[row, j] - m)
+        shifted_sum += logits[row, j] - m
+    for j in range(logits.shape[1]):
+        q = off_target + (on_target if j == target else real(0))
+        dlogits[row, j] = math.exp(logits[row, j] - m) / s - q
+    loss[row] = _row_loss(logits[row, target] - m, log_of_sum(s, real), shifted_sum, real(logits.shape[1]), on_target,
+                          off_target, smoothing)
+
+
+@cuda.jit
+def cross_entropy_fused_kernel(logits, targets, ignore_index, on_target, off_target, smoothing, loss, dlogits):
+    shared = cuda.shared.array(0, dtype=logits.dtype)  # block_size slots, sized at launch
+    real = logits.dtype.type
     row = cuda.blockIdx.x
     t = cuda.threadIdx.x
-    n_classes = logits.shape[1]
     target = targets[row]
-
     if target == ignore_index:  # the whole block takes this branch, so no thread skips a sync
-        for j in range(t, n_classes, cuda.blockDim.x):
-            dlogits[row, j] = 0
+        for j in range(t, logits.shape[1], cuda.blockDim.x):
+            dlogits[row, j] = real(0)
         if t == 0:
-            loss[row] = 0
+            loss[row] = real(0)
         return
 
-    local_max = -math.inf
-    for j in range(t, n_classes, cuda.blockDim.x):
-        local_max = max(local_max, float64(logits[row, j]))
-    row_max = block_max(shared, local_max)
-
-    local_exp_sum = 0.0
-    local_x_sum = 0.0
-    for j in range(t, n_classes, cuda.blockDim.x):
-        local_exp_sum += math.exp(logits[row, j] - row_max)
-        local_x_sum += logits[row, j]
-    lse = row_max + math.log(block_sum(shared, local_exp_sum))
-    x_sum = block_sum(shared, local_x_sum)
-
-    off_target = label_smoothing / n_classes  # q[j] for j != t
-    for j in range(t, n_classes, cuda.blockDim.x):
-        p = math.exp(logits[row, j] - lse)
-        q = off_target + (1.0 - label_smoothing if j == target else 0.0)
-        dlogits[row, j] = p - q
+    local_max = real(-math.inf)
+    for j in range(t, logits.shape[1], cuda.blockDim.x):
+        local_max = nan_max(local_max, logits[row, j])
+    m = block_max(shared, local_max)
+    local_s = real(0)
+    local_shifted = real(0)
+    for j in range(t, logits.shape[1], cuda.blockDim.x):
+        local_s += math.exp(logits[row, j] - m)
+        local_shifted += logits[row, j] - m
+    s = block_sum(shared, local_s)
+    shifted_sum = block_sum(shared, local_shifted) if smoothing else real(0)
+    for j in range(t, logits.shape[1], cuda.blockDim.x):
+        q = off_target + (on_target if j == target else real(0))
+        dlogits[row, j] = math.exp(logits[row, j] - m) / s - q
     if t == 0:
-        log_p_target = logits[row, target] - lse
-        sum_log_p = x_sum - n_classes * lse
-        loss[row] = -(1.0 - label_smoothing) * log_p_target - off_target * sum_log_p
+        loss[row] = _row_loss(logits[row, target] - m, log_of_sum(s, real), shifted_sum, real(logits.shape[1]),
+                              on_target, off_target, smoothing)
+
+
+@cuda.jit
+def cross_entropy_online_kernel(logits, targets, ignore_index, on_target, off_target, smoothing, loss, dlogits):
+    shared = cuda.shared.array(32, dtype=logits.dtype)
+    real = logits.dtype.type
+    row = cuda.blockIdx.x
+    t = cuda.threadIdx.x
+    target = targets[row]
+    if target == ignore_index:  # the whole block takes this branch, so no thread skips a sync
+        for j in range(t, logits.shape[1], cuda.blockDim.x):
+            dlogits[row, j] = real(0)
+        if t == 0:
+            loss[row] = real(0)
+        return
+
+    m, s = row_max_and_sum_online(logits, row)
+    local_shifted = real(0)
+    for j in range(t, logits.shape[1], cuda.blockDim.x):
+        shifted = logits[row, j] - m
+        local_shifted += shifted
+        q = off_target + (on_target if j == target else real(0))
+        dlogits[row, j] = math.exp(shifted) / s - q
+    shifted_sum = block_sum_warps(shared, local_shifted) if smoothing else real(0)
+    if t == 0:
+        loss[row] = _row_loss(logits[row, target] - m, log_of_sum(s, real), shifted_sum, real(logits.shape[1]),
+                              on_target, off_target, smoothing)
 
 
 @cuda.jit
 def mse_kernel(pred, target, loss, grad):
+    two = pred.dtype.type(2)
     for i in range(cuda.grid(1), pred.size, cuda.gridsize(1)):
         diff = pred[i] - target[i]
         loss[i] = diff * diff
-        grad[i] = 2 * diff
+        grad[i] = two * diff
 
 
 @cuda.jit
 def hinge_kernel(scores, y, loss, grad):
+    zero, one = scores.dtype.type(0), scores.dtype.type(1)
     for i in range(cuda.grid(1), scores.size, cuda.gridsize(1)):
-        slack = 1 - y[i] * scores[i]
-        if slack > 0:
+        slack = one - y[i] * scores[i]
+        if slack > zero:
             loss[i] = slack
             grad[i] = -y[i]
         else:
-            loss[i] = 0
-            grad[i] = 0
+            loss[i] = zero
+            grad[i] = zero
 
 
 @cuda.jit
 def multi_margin_kernel(x, targets, power, margin, loss, grad):
-    shared = cuda.shared.array(0, dtype=float64)
+    shared = cuda.shared.array(32, dtype=x.dtype)
+    real = x.dtype.type
     row = cuda.blockIdx.x
     t = cuda.threadIdx.x
-    n_classes = x.shape[1]
+    n_classes = real(x.shape[1])
     target = targets[row]
     x_target = x[row, target]
 
-    local_loss = 0.0
-    local_target_grad = 0.0
-    for j in range(t, n_classes, cuda.blockDim.x):
+    local_loss = real(0)
+    local_target_grad = real(0)
+    for j in range(t, x.shape[1], cuda.blockDim.x):
         h = margin - x_target + x[row, j]
-        g = 0.0
-        if j != target and h > 0:
-            local_loss += (h if power == 1 else h * h) / n_classes
-            g = (1.0 if power == 1 else 2.0 * h) / n_classes
+        g = real(0)
+        if j != target and h > real(0):
+            local_loss += h if power == 1 else h * h
+            g = (real(1) if power == 1 else real(2) * h) / n_classes
             local_target_grad -= g
         if j != target:
             grad[row, j] = g
-    row_loss = block_sum(shared, local_loss)
-    target_grad = block_sum(shared, local_target_grad)
+    row_loss = block_sum_warps(shared, local_loss)
+    target_grad = block_sum_warps(shared, local_target_grad)
     if t == 0:
-        loss[row] = row_loss
+        loss[row] = row_loss / n_classes
         grad[row, target] = target_grad
 
 
@@ -167,9 +262,10 @@ def _check_pair(a_name, a, b_name, b):
 
 
 def cross_entropy_forward_backward(
-    logits, targets, *, ignore_index=-100, label_smoothing=0.0, block_size=DEFAULT_BLOCK_SIZE
+    logits, targets, *, ignore_index=-100, label_smoothing=0.0, version=None, block_size=DEFAULT_BLOCK_SIZE
 ):
     """Per-row loss (rows,) and d loss_row / d logits (rows, C) in one fused launch."""
+    version = versions.pick(version)
     if logits.ndim != 2:
         raise ValueError(f"logits must be 2-D (rows, classes); got shape {tuple(logits.shape)}.")
     check_float_dtype("logits", logits)
@@ -182,10 +278,18 @@ def cross_entropy_forward_backward(
     xp = array_module(logits)
     loss = xp.empty(rows, dtype=logits.dtype)
     dlogits = xp.empty_like(logits)
-    if rows > 0:
-        cross_entropy_kernel[rows, block_size, 0, block_size * SHARED_BYTES_PER_THREAD](
-            logits, targets, int(ignore_index), float(label_smoothing), loss, dlogits
-        )
+    if rows == 0:
+        return loss, dlogits
+    if n_classes == 0:
+        raise ValueError("logits has 0 classes per row; cross-entropy needs at least one.")
+    arguments = (logits, targets, int(ignore_index), scalar(logits.dtype, 1.0 - label_smoothing),
+                 scalar(logits.dtype, label_smoothing / n_classes), bool(label_smoothing > 0), loss, dlogits)
+    if version == "naive":
+        launch(cross_entropy_naive_kernel, (rows + block_size - 1) // block_size, block_size, *arguments)
+    elif version == "fused":
+        launch(cross_entropy_fused_kernel, rows, block_size, *arguments, shared_bytes=block_size * logits.itemsize)
+    else:
+        launch(cross_entropy_online_kernel, rows, block_size, *arguments)
     return loss, dlogits
 
 
@@ -195,8 +299,7 @@ def _elementwise_pair(kernel, a, b):
     a, b = a.reshape(-1), b.reshape(-1)
     loss, grad = xp.empty_like(a), xp.empty_like(a)
     if a.size > 0:
-        blocks, threads = elementwise_launch(a.size)
-        kernel[blocks, threads](a, b, loss, grad)
+        launch(kernel, *elementwise_launch(a.size), a, b, loss, grad)
     return loss.reshape(shape), grad.reshape(shape)
 
 
@@ -227,48 +330,49 @@ def multi_margin_forward_backward(x, target, *, p=1, margin=1.0, block_size=DEFA
     loss = xp.empty(rows, dtype=x.dtype)
     grad = xp.empty_like(x)
     if rows > 0:
-        multi_margin_kernel[rows, block_size, 0, block_size * SHARED_BYTES_PER_THREAD](
-            x, target, int(p), float(margin), loss, grad
-        )
+        launch(multi_margin_kernel, rows, block_size, x, target, int(p), scalar(x.dtype, margin), loss, grad)
     return loss, grad
 
 
+def kernel_launches(dtype):
+    """Every kernel of this file and the biggest launch its launcher can choose (see kernels/sass.py)."""
+    m, v = matrix(dtype), vector(dtype)
+    cross_entropy = f"({m}, {INDICES}, int64, {dtype}, {dtype}, boolean, {v}, {m})"
+    threads = elementwise_launch(1 << 30)[1]
+    return [
+        KernelLaunch(cross_entropy_naive_kernel, cross_entropy, MAX_BLOCK_SIZE),
+        KernelLaunch(cross_entropy_fused_kernel, cross_entropy, MAX_BLOCK_SIZE,
+                     MAX_BLOCK_SIZE * np.dtype(dtype).itemsize),
+        KernelLaunch(cross_entropy_online_kernel, cross_entropy, MAX_BLOCK_SIZE),
+        KernelLaunch(mse_kernel, f"({v}, {v}, {v}, {v})", threads),
+        KernelLaunch(hinge_kernel, f"({v}, {v}, {v}, {v})", threads),
+        KernelLaunch(multi_margin_kernel, f"({m}, {INDICES}, int64, {dtype}, {v}, {m})", MAX_BLOCK_SIZE),
+    ]
+
+
 # ---------------------------------------------------------------------------
-# NumPy references
+# python -m kernels.losses: the cross-entropy ladder, checked against the CPU backend, then timed
 # ---------------------------------------------------------------------------
-def cross_entropy_forward_backward_reference(logits, targets, *, ignore_index=-100, label_smoothing=0.0):
-    rows, n_classes = logits.shape
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    keep = targets != ignore_index
-    safe_targets = np.where(keep, targets, 0)
-    q = np.full(logits.shape, label_smoothing / n_classes)
-    q[np.arange(rows), safe_targets] += 1.0 - label_smoothing
-    loss = -(q * log_p).sum(axis=1)
-    grad = np.exp(log_p) - q
-    loss = np.where(keep, loss, 0.0).astype(logits.dtype)
-    grad = np.where(keep[:, None], grad, 0.0).astype(logits.dtype)
-    return loss, grad
+def main(argv=None):
+    from kernels import _ladder
+
+    options = _ladder.parse_options(argv, "cross-entropy forward+backward ladder", gpu_shape=(8192, 4096),
+                                    simulator_shape=(3, 70))
+    rows, cols = options.shape
+    rng = np.random.default_rng(0)
+    logits_host = (rng.standard_normal((rows, cols)) * 3).astype(options.dtype)
+    targets_host = rng.integers(0, cols, rows)
+    logits, targets = _ladder.to_device(options, logits_host), _ladder.to_device(options, targets_host)
+    rungs = [
+        _ladder.Rung(version, block, lambda version=version, block=block: cross_entropy_forward_backward(
+            logits, targets, label_smoothing=0.1, version=version, block_size=block))
+        for version in versions.names for block in options.block_sizes
+    ]
+    reference = _ladder.CPU.cross_entropy(logits_host.astype(np.float64), targets_host, label_smoothing=0.1)
+    records = _ladder.run(f"cross-entropy forward+backward ({rows}, {cols}) {options.dtype}, label smoothing 0.1",
+                          versions, rungs, reference, bytes_moved=2 * logits_host.nbytes, options=options)
+    return _ladder.exit_code(records)
 
 
-def mse_forward_backward_reference(pred, target):
-    diff = pred - target
-    return diff * diff, 2 * diff
-
-
-def hinge_forward_backward_reference(scores, y):
-    slack = 1 - y * scores
-    active = slack > 0
-    return np.where(active, slack, 0).astype(scores.dtype), np.where(active, -y, 0).astype(scores.dtype)
-
-
-def multi_margin_forward_backward_reference(x, target, *, p=1, margin=1.0):
-    rows, n_classes = x.shape
-    x_target = x[np.arange(rows), target][:, None]
-    h = margin - x_target + x
-    active = h > 0
-    active[np.arange(rows), target] = False
-    loss = np.where(active, h**p, 0).sum(axis=1) / n_classes
-    grad = np.where(active, p * h ** (p - 1), 0) / n_classes
-    grad[np.arange(rows), target] = -grad.sum(axis=1)
-    return loss.astype(x.dtype), grad.astype(x.dtype)
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,5 +1,7 @@
 r"""Batched matrix multiply, three hand-written versions and the vendor library.
 
+    python -m kernels.matmul           # check every version, then time them (GFLOP/s, % of cuBLAS)
+
 Formula
 -------
     C[b, i, j] = sum_k A[b, i, k] * B[b, k, j]        A: (B, M, K)  B: (B, K, N)  C: (B, M, N)
@@ -33,12 +35,19 @@ but still bandwidth-bound), tiled ~0.5 GB, register-blocked ~0.13 GB.
 
 The default version is "register": on paper (the traffic above) it is the
 fastest hand-written one.  A measurement decides, not the napkin: time the
-versions on your GPU (e.g. the repository's benchmarks) and switch with
+versions on your GPU (``python -m kernels.matmul``) and switch with
 ``set_matmul_version(name)`` or ``with use_matmul_version(name): ...``.
 
 Threads and blocks (all versions)
 ---------------------------------
     grid.z = batch index b        grid.y = block of rows of C    grid.x = block of columns of C
+
+A grid has at most 65,535 blocks along y and z (and 2**31 - 1 along x).  A
+16-row block reaches that at M = 1,048,560 rows, so the launcher cuts the rows
+(and the batch) into pieces of at most 65,535 blocks (``_launch.grid_pieces``)
+and launches once per piece, telling the kernel its first row block and batch
+item: block (x, y, z) of a piece computes row block ``first_row_block + y`` of
+batch item ``first_batch + z``.  Almost every product is one piece.
 
 naive: block = 16 x 16 threads, thread (ty, tx) computes C[b, row, col] with
 a loop over all K: 2K global reads for 2K flops.
@@ -70,18 +79,16 @@ costs only in the staging loads, which are 1/16 or 1/64 of the naive traffic.
 Edges: every load outside A or B reads 0 instead (zeros add nothing to the
 sum) and every store outside C is skipped, so any M, N, K work.
 
-dtypes: shared-memory arrays (and the accumulator) need their dtype at
-compile time, so each kernel is built by a small cached factory, once per
-dtype: ``tiled_kernel(numpy.dtype("float32"))``.  Sums accumulate in the
-input dtype, like cuBLAS's default.
+dtypes: the shared-memory tiles, the accumulators and the zeros loaded at the
+edges all take the input's dtype (``a.dtype``), so a float32 product multiplies
+and adds in float32, like cuBLAS's default.
 """
-import contextlib
-import functools
-
 import numpy as np
-from numba import cuda, float32, float64
+from numba import cuda
 
 from kernels._arrays import array_module, check_float_dtype, contiguous
+from kernels._launch import KernelLaunch, batch_of_matrices, grid_pieces, launch
+from kernels._versions import VersionSwitch
 
 MATMUL_VERSIONS = ("naive", "tiled", "register", "cublas")
 
@@ -90,6 +97,7 @@ THREADS = 16  # register: block of THREADS x THREADS threads
 PER_THREAD = 4  # register: each thread computes PER_THREAD x PER_THREAD outputs
 BLOCK_MN = THREADS * PER_THREAD  # register: 64 x 64 outputs per block
 BLOCK_K = 16  # register: K-step
+LOADS_PER_THREAD = BLOCK_MN * BLOCK_K // (THREADS * THREADS)  # register: 64*16 / 256 = 4 numbers per slab
 
 
 # ---------------------------------------------------------------------------
@@ -103,127 +111,103 @@ def _read(x, b, row, col, transposed):
     return x[b, row, col]
 
 
-def _numba_dtype(dtype):
-    return float32 if dtype == np.float32 else float64
-
-
 # ---------------------------------------------------------------------------
 # Version 1: naive, one thread per output, every operand read from global memory
 # ---------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
-def naive_kernel(dtype):
-    """The naive kernel for one dtype (``dtype`` sets the accumulator's type)."""
-    acc_type = _numba_dtype(dtype)
-
-    @cuda.jit
-    def matmul_naive(a, b, c, transpose_a, transpose_b):
-        batch = cuda.blockIdx.z
-        row = cuda.blockIdx.y * cuda.blockDim.y + cuda.threadIdx.y
-        col = cuda.blockIdx.x * cuda.blockDim.x + cuda.threadIdx.x
-        k_size = a.shape[1] if transpose_a else a.shape[2]
-        if row < c.shape[1] and col < c.shape[2]:
-            acc = acc_type(0)
-            for k in range(k_size):
-                acc += _read(a, batch, row, k, transpose_a) * _read(b, batch, k, col, transpose_b)
-            c[batch, row, col] = acc
-
-    return matmul_naive
+@cuda.jit
+def matmul_naive_kernel(a, b, c, transpose_a, transpose_b, first_row_block, first_batch):
+    batch = first_batch + cuda.blockIdx.z
+    row = (first_row_block + cuda.blockIdx.y) * cuda.blockDim.y + cuda.threadIdx.y
+    col = cuda.blockIdx.x * cuda.blockDim.x + cuda.threadIdx.x
+    k_size = a.shape[1] if transpose_a else a.shape[2]
+    if row < c.shape[1] and col < c.shape[2]:
+        acc = c.dtype.type(0)
+        for k in range(k_size):
+            acc += _read(a, batch, row, k, transpose_a) * _read(b, batch, k, col, transpose_b)
+        c[batch, row, col] = acc
 
 
 # ---------------------------------------------------------------------------
 # Version 2: shared-memory tiles of TILE x TILE
 # ---------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
-def tiled_kernel(dtype):
-    """The tiled kernel for one dtype (shared arrays need their dtype at compile time)."""
-    tile_type = _numba_dtype(dtype)
+@cuda.jit
+def matmul_tiled_kernel(a, b, c, transpose_a, transpose_b, first_row_block, first_batch):
+    a_tile = cuda.shared.array((TILE, TILE), dtype=a.dtype)
+    b_tile = cuda.shared.array((TILE, TILE), dtype=a.dtype)
+    zero = a.dtype.type(0)
+    batch = first_batch + cuda.blockIdx.z
+    ty, tx = cuda.threadIdx.y, cuda.threadIdx.x
+    row = (first_row_block + cuda.blockIdx.y) * TILE + ty
+    col = cuda.blockIdx.x * TILE + tx
+    m, n = c.shape[1], c.shape[2]
+    k_size = a.shape[1] if transpose_a else a.shape[2]
 
-    @cuda.jit
-    def matmul_tiled(a, b, c, transpose_a, transpose_b):
-        a_tile = cuda.shared.array((TILE, TILE), dtype=tile_type)
-        b_tile = cuda.shared.array((TILE, TILE), dtype=tile_type)
-        batch = cuda.blockIdx.z
-        ty, tx = cuda.threadIdx.y, cuda.threadIdx.x
-        row = cuda.blockIdx.y * TILE + ty
-        col = cuda.blockIdx.x * TILE + tx
-        m, n = c.shape[1], c.shape[2]
-        k_size = a.shape[1] if transpose_a else a.shape[2]
-
-        acc = tile_type(0)
-        for k0 in range(0, k_size, TILE):
-            # Each thread stages one number of A's tile and one of B's (0 outside the matrix).
-            a_tile[ty, tx] = _read(a, batch, row, k0 + tx, transpose_a) if row < m and k0 + tx < k_size else 0
-            b_tile[ty, tx] = _read(b, batch, k0 + ty, col, transpose_b) if k0 + ty < k_size and col < n else 0
-            cuda.syncthreads()  # the whole tile is loaded before anyone reads it
-            for kk in range(TILE):
-                acc += a_tile[ty, kk] * b_tile[kk, tx]
-            cuda.syncthreads()  # everyone is done with the tile before it is overwritten
-        if row < m and col < n:
-            c[batch, row, col] = acc
-
-    return matmul_tiled
+    acc = zero
+    for k0 in range(0, k_size, TILE):
+        # Each thread stages one number of A's tile and one of B's (0 outside the matrix).
+        a_tile[ty, tx] = _read(a, batch, row, k0 + tx, transpose_a) if row < m and k0 + tx < k_size else zero
+        b_tile[ty, tx] = _read(b, batch, k0 + ty, col, transpose_b) if k0 + ty < k_size and col < n else zero
+        cuda.syncthreads()  # the whole tile is loaded before anyone reads it
+        for kk in range(TILE):
+            acc += a_tile[ty, kk] * b_tile[kk, tx]
+        cuda.syncthreads()  # everyone is done with the tile before it is overwritten
+    if row < m and col < n:
+        c[batch, row, col] = acc
 
 
 # ---------------------------------------------------------------------------
 # Version 3: register blocking, each thread owns PER_THREAD x PER_THREAD outputs
 # ---------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
-def register_kernel(dtype):
-    """The register-blocked kernel for one dtype."""
-    tile_type = _numba_dtype(dtype)
-    loads_per_thread = BLOCK_MN * BLOCK_K // (THREADS * THREADS)  # 64*16 / 256 = 4
+@cuda.jit
+def matmul_register_kernel(a, b, c, transpose_a, transpose_b, first_row_block, first_batch):
+    a_slab = cuda.shared.array((BLOCK_MN, BLOCK_K), dtype=a.dtype)  # 64 rows of A, 16 k's
+    b_slab = cuda.shared.array((BLOCK_K, BLOCK_MN), dtype=a.dtype)  # 16 k's, 64 columns of B
+    acc = cuda.local.array((PER_THREAD, PER_THREAD), dtype=a.dtype)  # this thread's outputs
+    a_reg = cuda.local.array(PER_THREAD, dtype=a.dtype)
+    b_reg = cuda.local.array(PER_THREAD, dtype=a.dtype)
+    zero = a.dtype.type(0)
 
-    @cuda.jit
-    def matmul_register(a, b, c, transpose_a, transpose_b):
-        a_slab = cuda.shared.array((BLOCK_MN, BLOCK_K), dtype=tile_type)  # 64 rows of A, 16 k's
-        b_slab = cuda.shared.array((BLOCK_K, BLOCK_MN), dtype=tile_type)  # 16 k's, 64 columns of B
-        acc = cuda.local.array((PER_THREAD, PER_THREAD), dtype=tile_type)  # this thread's outputs
-        a_reg = cuda.local.array(PER_THREAD, dtype=tile_type)
-        b_reg = cuda.local.array(PER_THREAD, dtype=tile_type)
+    batch = first_batch + cuda.blockIdx.z
+    ty, tx = cuda.threadIdx.y, cuda.threadIdx.x
+    thread_id = ty * THREADS + tx  # 0..255, used to spread the slab loads
+    row0 = (first_row_block + cuda.blockIdx.y) * BLOCK_MN  # first row of C this block computes
+    col0 = cuda.blockIdx.x * BLOCK_MN  # first column of C this block computes
+    m, n = c.shape[1], c.shape[2]
+    k_size = a.shape[1] if transpose_a else a.shape[2]
 
-        batch = cuda.blockIdx.z
-        ty, tx = cuda.threadIdx.y, cuda.threadIdx.x
-        thread_id = ty * THREADS + tx  # 0..255, used to spread the slab loads
-        row0 = cuda.blockIdx.y * BLOCK_MN  # first row of C this block computes
-        col0 = cuda.blockIdx.x * BLOCK_MN  # first column of C this block computes
-        m, n = c.shape[1], c.shape[2]
-        k_size = a.shape[1] if transpose_a else a.shape[2]
+    for r in range(PER_THREAD):
+        for q in range(PER_THREAD):
+            acc[r, q] = zero
 
-        for r in range(PER_THREAD):
+    for k0 in range(0, k_size, BLOCK_K):
+        # Stage the slabs: the 256 threads load 1024 numbers of each, 4 apiece.
+        for load in range(LOADS_PER_THREAD):
+            e = thread_id + load * THREADS * THREADS
+            r, kk = e // BLOCK_K, e % BLOCK_K  # position in a_slab
+            inside = row0 + r < m and k0 + kk < k_size
+            a_slab[r, kk] = _read(a, batch, row0 + r, k0 + kk, transpose_a) if inside else zero
+            kk, q = e // BLOCK_MN, e % BLOCK_MN  # position in b_slab
+            inside = k0 + kk < k_size and col0 + q < n
+            b_slab[kk, q] = _read(b, batch, k0 + kk, col0 + q, transpose_b) if inside else zero
+        cuda.syncthreads()
+
+        # 16 outer products of a 4-vector of A with a 4-vector of B, from registers.
+        for kk in range(BLOCK_K):
+            for r in range(PER_THREAD):
+                a_reg[r] = a_slab[ty + THREADS * r, kk]
             for q in range(PER_THREAD):
-                acc[r, q] = 0
-
-        for k0 in range(0, k_size, BLOCK_K):
-            # Stage the slabs: the 256 threads load 1024 numbers of each, 4 apiece.
-            for load in range(loads_per_thread):
-                e = thread_id + load * THREADS * THREADS
-                r, kk = e // BLOCK_K, e % BLOCK_K  # position in a_slab
-                inside = row0 + r < m and k0 + kk < k_size
-                a_slab[r, kk] = _read(a, batch, row0 + r, k0 + kk, transpose_a) if inside else 0
-                kk, q = e // BLOCK_MN, e % BLOCK_MN  # position in b_slab
-                inside = k0 + kk < k_size and col0 + q < n
-                b_slab[kk, q] = _read(b, batch, k0 + kk, col0 + q, transpose_b) if inside else 0
-            cuda.syncthreads()
-
-            # 16 outer products of a 4-vector of A with a 4-vector of B, from registers.
-            for kk in range(BLOCK_K):
-                for r in range(PER_THREAD):
-                    a_reg[r] = a_slab[ty + THREADS * r, kk]
+                b_reg[q] = b_slab[kk, tx + THREADS * q]
+            for r in range(PER_THREAD):
                 for q in range(PER_THREAD):
-                    b_reg[q] = b_slab[kk, tx + THREADS * q]
-                for r in range(PER_THREAD):
-                    for q in range(PER_THREAD):
-                        acc[r, q] += a_reg[r] * b_reg[q]
-            cuda.syncthreads()
+                    acc[r, q] += a_reg[r] * b_reg[q]
+        cuda.syncthreads()
 
-        for r in range(PER_THREAD):
-            for q in range(PER_THREAD):
-                row = row0 + ty + THREADS * r
-                col = col0 + tx + THREADS * q
-                if row < m and col < n:
-                    c[batch, row, col] = acc[r, q]
-
-    return matmul_register
+    for r in range(PER_THREAD):
+        for q in range(PER_THREAD):
+            row = row0 + ty + THREADS * r
+            col = col0 + tx + THREADS * q
+            if row < m and col < n:
+                c[batch, row, col] = acc[r, q]
 
 
 # ---------------------------------------------------------------------------
@@ -233,44 +217,32 @@ def _default_version():
     """The version ``matmul`` uses unless told otherwise.
 
     On a GPU: the register-blocked kernel, the fastest of the hand-written ones by the napkin
-    math above (the benchmarks measure it).  Under the CUDA simulator every GPU thread is a
-    Python thread and speed means nothing, so the default there is the naive kernel, whose
-    blocks shrink to the size of a small output (a 3 x 5 result needs 4 x 8 threads, not
-    16 x 16).  Every version is still tested on the simulator (tests/kernels).
+    math above (``python -m kernels.matmul`` measures it).  Under the CUDA simulator every GPU
+    thread is a Python thread and speed means nothing, so the default there is the naive
+    kernel, whose blocks shrink to the size of a small output (a 3 x 5 result needs 4 x 8
+    threads, not 16 x 16).  Every version is still tested on the simulator (tests/kernels).
     """
     from numba.core import config
 
     return "naive" if config.ENABLE_CUDASIM else "register"
 
 
-_current_version = _default_version()
-
-
-def _check_version(name):
-    if name not in MATMUL_VERSIONS:
-        raise ValueError(f"unknown matmul version {name!r}; choose one of {MATMUL_VERSIONS}.")
-    return name
+#: The ladder, naive first; ``matmul`` runs ``versions.current`` unless told otherwise.
+versions = VersionSwitch("matmul", MATMUL_VERSIONS, default=_default_version())
 
 
 def set_matmul_version(name):
     """Make ``name`` (one of MATMUL_VERSIONS) the version ``matmul`` uses by default."""
-    global _current_version
-    _current_version = _check_version(name)
+    versions.set(name)
 
 
 def get_matmul_version():
-    return _current_version
+    return versions.current
 
 
-@contextlib.contextmanager
 def use_matmul_version(name):
     """``with use_matmul_version("tiled"): ...`` runs the block with that version, then restores."""
-    previous = get_matmul_version()
-    set_matmul_version(name)
-    try:
-        yield
-    finally:
-        set_matmul_version(previous)
+    return versions.use(name)
 
 
 # ---------------------------------------------------------------------------
@@ -288,13 +260,33 @@ def _logical_shape(x, transposed):
     return (x.shape[0], x.shape[2], x.shape[1]) if transposed else tuple(x.shape)
 
 
+def launch_plan(version, batch, m, n):
+    """The launches of a hand-written version for a (batch, m, n) result.
+
+    A list of (kernel, grid, block, first_row_block, first_batch): grid.x covers the columns,
+    grid.y the rows and grid.z the batch, cut into pieces of at most 65,535 blocks along y
+    and z (``_launch.grid_pieces``); almost always a single launch.
+    """
+    if version == "register":
+        kernel, block, per_block = matmul_register_kernel, (THREADS, THREADS), (BLOCK_MN, BLOCK_MN)
+    elif version == "tiled":
+        kernel, block, per_block = matmul_tiled_kernel, (TILE, TILE), (TILE, TILE)
+    else:  # naive: one thread per output, in blocks no bigger than C needs (x: columns, y: rows)
+        block = (min(TILE, _power_of_two_at_least(n)), min(TILE, _power_of_two_at_least(m)))
+        kernel, per_block = matmul_naive_kernel, block
+    column_blocks = -(-n // per_block[0])
+    return [(kernel, (column_blocks, row_blocks, batches), block, first_row_block, first_batch)
+            for first_batch, batches in grid_pieces(batch, 2)
+            for first_row_block, row_blocks in grid_pieces(-(-m // per_block[1]), 1)]
+
+
 def matmul(a, b, *, transpose_a=False, transpose_b=False, version=None):
     """Batched C = op(A) @ op(B) with op = transpose (of the last two axes) or identity.
 
     a: (B, M, K), or (B, K, M) if transpose_a.   b: (B, K, N), or (B, N, K) if transpose_b.
     Returns c: (B, M, N), same dtype and array module as a.
     """
-    version = _check_version(version or _current_version)
+    version = versions.pick(version)
     for name, x in (("a", a), ("b", b)):
         if x.ndim != 3:
             raise ValueError(f"{name} must be 3-D (batch, rows, cols); got shape {tuple(x.shape)}.")
@@ -318,33 +310,44 @@ def matmul(a, b, *, transpose_a=False, transpose_b=False, version=None):
         return xp.ascontiguousarray(xp.matmul(a_view, b_view))
 
     c = xp.empty((batch, m, n), dtype=a.dtype)
-    if c.size == 0:
-        return c
-    if batch > 65535:
-        raise ValueError(f"batch {batch} exceeds the grid's z limit of 65535; split the batch.")
-    if version == "register":
-        kernel, outputs_per_block = register_kernel(a.dtype), BLOCK_MN
-        threads = (THREADS, THREADS)
-    elif version == "tiled":
-        kernel, outputs_per_block = tiled_kernel(a.dtype), TILE
-        threads = (TILE, TILE)
-    else:  # naive: one thread per output, in blocks no bigger than C needs (x: columns, y: rows)
-        kernel = naive_kernel(a.dtype)
-        threads = (min(TILE, _power_of_two_at_least(n)), min(TILE, _power_of_two_at_least(m)))
-    if version == "naive":
-        grid = ((n + threads[0] - 1) // threads[0], (m + threads[1] - 1) // threads[1], batch)
-    else:
-        grid = ((n + outputs_per_block - 1) // outputs_per_block, (m + outputs_per_block - 1) // outputs_per_block,
-                batch)
-    kernel[grid, threads](a, b, c, bool(transpose_a), bool(transpose_b))
+    if c.size > 0:  # k = 0 is fine: every output is a sum of no terms, 0
+        for kernel, grid, block, first_row_block, first_batch in launch_plan(version, batch, m, n):
+            launch(kernel, grid, block, a, b, c, bool(transpose_a), bool(transpose_b), first_row_block, first_batch)
     return c
 
 
+def kernel_launches(dtype):
+    """Every kernel of this file and the biggest launch its launcher can choose (see kernels/sass.py)."""
+    m = batch_of_matrices(dtype)
+    signature = f"({m}, {m}, {m}, boolean, boolean, int64, int64)"
+    return [
+        KernelLaunch(matmul_naive_kernel, signature, TILE * TILE),
+        KernelLaunch(matmul_tiled_kernel, signature, TILE * TILE),
+        KernelLaunch(matmul_register_kernel, signature, THREADS * THREADS),
+    ]
+
+
 # ---------------------------------------------------------------------------
-# NumPy reference: the triple loop's meaning, with NumPy doing the loop
+# python -m kernels.matmul: the ladder, checked against the CPU backend, then timed
 # ---------------------------------------------------------------------------
-def matmul_reference(a, b, *, transpose_a=False, transpose_b=False):
-    """sum_k op(A)[b, i, k] * op(B)[b, k, j] with einsum, so the formula is spelled out."""
-    a_spec = "bki" if transpose_a else "bik"
-    b_spec = "bjk" if transpose_b else "bkj"
-    return np.einsum(f"{a_spec},{b_spec}->bij", a, b)
+def main(argv=None):
+    from kernels import _ladder
+
+    options = _ladder.parse_options(argv, "matmul ladder (n x n @ n x n)", gpu_shape=(256, 1024, 4096),
+                                    simulator_shape=(5, 33), shape_help="sizes n")
+    rng = np.random.default_rng(0)
+    records = []
+    for n in options.shape:
+        a_host = rng.standard_normal((1, n, n)).astype(options.dtype)
+        b_host = rng.standard_normal((1, n, n)).astype(options.dtype)
+        a, b = _ladder.to_device(options, a_host), _ladder.to_device(options, b_host)
+        rungs = [_ladder.Rung(version, None, lambda version=version: matmul(a, b, version=version))
+                 for version in versions.names]
+        reference = _ladder.CPU.matmul(a_host.astype(np.float64), b_host.astype(np.float64))
+        records += _ladder.run(f"matmul {n} x {n} {options.dtype}", versions, rungs, reference, flops=2 * n**3,
+                               baseline="cublas", options=options)
+    return _ladder.exit_code(records)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

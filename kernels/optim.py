@@ -28,7 +28,11 @@ Adam / AdamW (PyTorch semantics), per element, step = 1, 2, 3, ...
     param = param - lr * m_hat / (sqrt(v_hat) + eps)
 
 The two bias corrections are the same for every element, so the launcher
-computes them once on the host and passes them in.
+computes them once on the host and passes them in.  So are 1 - beta1, 1 - beta2,
+1 - lr * weight_decay and 1 - dampening: every scalar reaches the kernel already
+computed, as a number of the parameter's dtype.  A float32 parameter is updated
+in float32 (Numba would type a Python float argument as float64 and run the
+whole update in double precision), as NumPy does on the CPU.
 
 In place: the launcher needs param and the state arrays to be C-contiguous,
 because it updates them through a flat view (a copy would be updated instead
@@ -36,14 +40,14 @@ of the real parameter).  It raises an error otherwise.
 """
 import math
 
-import numpy as np
 from numba import cuda
 
-from kernels._arrays import check_float_dtype, contiguous, elementwise_launch
+from kernels._arrays import check_float_dtype, contiguous, elementwise_launch, scalar
+from kernels._launch import KernelLaunch, launch, vector
 
 
 # ---------------------------------------------------------------------------
-# Kernels (all arrays flat, 1-D)
+# Kernels (all arrays flat, 1-D; every scalar of the parameter's dtype)
 # ---------------------------------------------------------------------------
 @cuda.jit
 def sgd_kernel(param, grad, lr, weight_decay):
@@ -54,13 +58,13 @@ def sgd_kernel(param, grad, lr, weight_decay):
 
 
 @cuda.jit
-def sgd_momentum_kernel(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov, first_step):
+def sgd_momentum_kernel(param, grad, buf, lr, momentum, one_minus_dampening, weight_decay, nesterov, first_step):
     for i in range(cuda.grid(1), param.size, cuda.gridsize(1)):
         g = grad[i] + weight_decay * param[i]
         if first_step:
             b = g
         else:
-            b = momentum * buf[i] + (1.0 - dampening) * g
+            b = momentum * buf[i] + one_minus_dampening * g
         buf[i] = b
         if nesterov:
             g = g + momentum * b
@@ -70,17 +74,17 @@ def sgd_momentum_kernel(param, grad, buf, lr, momentum, dampening, weight_decay,
 
 
 @cuda.jit
-def adam_kernel(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_decay, decoupled,
-                bias_correction1, bias_correction2):
+def adam_kernel(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_decay, decoupled, decay_factor,
+                one_minus_beta1, one_minus_beta2, bias_correction1, bias_correction2):
     for i in range(cuda.grid(1), param.size, cuda.gridsize(1)):
         p = param[i]
         g = grad[i]
         if decoupled:
-            p = p * (1.0 - lr * weight_decay)
+            p = p * decay_factor  # 1 - lr * weight_decay
         else:
             g = g + weight_decay * p
-        m = beta1 * exp_avg[i] + (1.0 - beta1) * g
-        v = beta2 * exp_avg_sq[i] + (1.0 - beta2) * g * g
+        m = beta1 * exp_avg[i] + one_minus_beta1 * g
+        v = beta2 * exp_avg_sq[i] + one_minus_beta2 * g * g
         exp_avg[i] = m
         exp_avg_sq[i] = v
         m_hat = m / bias_correction1
@@ -117,16 +121,16 @@ def sgd_step(param, grad, momentum_buffer, *, lr, momentum=0.0, dampening=0.0, w
     g = _flat_grad(grad, param)
     if p.size == 0:
         return
-    blocks, threads = elementwise_launch(p.size)
+    real = param.dtype
+    grid = elementwise_launch(p.size)
     if momentum == 0:
-        sgd_kernel[blocks, threads](p, g, float(lr), float(weight_decay))
+        launch(sgd_kernel, *grid, p, g, scalar(real, lr), scalar(real, weight_decay))
         return
     if momentum_buffer is None:
         raise ValueError("momentum != 0 needs a momentum_buffer array shaped like param (zeros is fine).")
     buf = _flat_in_place("momentum_buffer", momentum_buffer, param)
-    sgd_momentum_kernel[blocks, threads](
-        p, g, buf, float(lr), float(momentum), float(dampening), float(weight_decay), bool(nesterov), bool(first_step)
-    )
+    launch(sgd_momentum_kernel, *grid, p, g, buf, scalar(real, lr), scalar(real, momentum),
+           scalar(real, 1.0 - dampening), scalar(real, weight_decay), bool(nesterov), bool(first_step))
 
 
 def adam_step(param, grad, exp_avg, exp_avg_sq, *, step, lr, beta1=0.9, beta2=0.999, eps=1e-8,
@@ -141,37 +145,20 @@ def adam_step(param, grad, exp_avg, exp_avg_sq, *, step, lr, beta1=0.9, beta2=0.
     v = _flat_in_place("exp_avg_sq", exp_avg_sq, param)
     if p.size == 0:
         return
-    blocks, threads = elementwise_launch(p.size)
-    adam_kernel[blocks, threads](
-        p, g, m, v, float(lr), float(beta1), float(beta2), float(eps), float(weight_decay),
-        bool(decoupled_weight_decay), 1.0 - beta1**step, 1.0 - beta2**step,
-    )
+    real = param.dtype
+    launch(adam_kernel, *elementwise_launch(p.size), p, g, m, v, scalar(real, lr), scalar(real, beta1),
+           scalar(real, beta2), scalar(real, eps), scalar(real, weight_decay), bool(decoupled_weight_decay),
+           scalar(real, 1.0 - lr * weight_decay), scalar(real, 1.0 - beta1), scalar(real, 1.0 - beta2),
+           scalar(real, 1.0 - beta1**step), scalar(real, 1.0 - beta2**step))
 
 
-# ---------------------------------------------------------------------------
-# NumPy references (return new arrays instead of updating in place)
-# ---------------------------------------------------------------------------
-def sgd_step_reference(param, grad, momentum_buffer, *, lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
-                       nesterov=False, first_step=False):
-    """Returns (new_param, new_momentum_buffer or None)."""
-    g = grad + weight_decay * param
-    buf = None
-    if momentum != 0:
-        buf = g.copy() if first_step else momentum * momentum_buffer + (1 - dampening) * g
-        g = g + momentum * buf if nesterov else buf
-    return param - lr * g, buf
-
-
-def adam_step_reference(param, grad, exp_avg, exp_avg_sq, *, step, lr, beta1=0.9, beta2=0.999, eps=1e-8,
-                        weight_decay=0.0, decoupled_weight_decay=False):
-    """Returns (new_param, new_exp_avg, new_exp_avg_sq)."""
-    if decoupled_weight_decay:
-        param = param * (1 - lr * weight_decay)
-        g = grad
-    else:
-        g = grad + weight_decay * param
-    m = beta1 * exp_avg + (1 - beta1) * g
-    v = beta2 * exp_avg_sq + (1 - beta2) * g * g
-    m_hat = m / (1 - beta1**step)
-    v_hat = v / (1 - beta2**step)
-    return param - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+def kernel_launches(dtype):
+    """Every kernel of this file and the biggest launch its launcher can choose (see kernels/sass.py)."""
+    v, r = vector(dtype), dtype
+    threads = elementwise_launch(1 << 30)[1]
+    return [
+        KernelLaunch(sgd_kernel, f"({v}, {v}, {r}, {r})", threads),
+        KernelLaunch(sgd_momentum_kernel, f"({v}, {v}, {v}, {r}, {r}, {r}, {r}, boolean, boolean)", threads),
+        KernelLaunch(adam_kernel, f"({v}, {v}, {v}, {v}, {r}, {r}, {r}, {r}, {r}, boolean, {r}, {r}, {r}, {r}, {r})",
+                     threads),
+    ]

@@ -1,5 +1,7 @@
 r"""Max pooling on the GPU: the forward, and a ladder of two backwards.
 
+    python -m kernels.pool             # check both backward versions x block sizes, then time them
+
 Formula (x (N, C, H, W), a kh x kw window with stride, padding and dilation, output (N, C, OH, OW))
 --------------------------------------------------------------------------------------------------
     y[n, c, oy, ox]       = max over the taps (i, j) inside x of x[n, c, oy*sh - ph + i*dh, ox*sw - pw + j*dw]
@@ -11,44 +13,48 @@ for the other taps, and
 
     dx[n, c, p] = sum of g[n, c, oy, ox] over the outputs whose winner is p.
 
-Versions of the backward (``max_pool2d_backward(..., version=)``)
------------------------------------------------------------------
-    atomic   one thread per *output*: dx[n, c, indices[...]] += g with cuda.atomic.add.  Simple,
-             but when windows overlap (stride < kernel) two threads may add to the same pixel, the
-             hardware serialises them, and the order of the float additions -- so the last bits --
-             changes from run to run.
+The ladder (backward; ``max_pool2d_backward(..., version=)``, default ``versions.current``)
+------------------------------------------------------------------------------------------
+    naive    one thread per (n, c) *plane*: dx starts as zeros, and the thread walks every output
+             of its plane in order, adding g to dx at the winner, as the CPU's formula does.  No two threads touch the same plane, so no races; but there are only N*C
+             threads (most of a GPU idle for small batches), each walking OH*OW outputs serially.
     gather   one thread per *input* pixel p: it visits the at most kh*kw windows that contain p
              (the same arithmetic as col2im in conv.py) and adds g of those whose winner is p.
-             No atomics, a fixed order, deterministic: the default.
+             All of the GPU busy, a fixed order, deterministic: the default.
+
+Why not the textbook version, one thread per output doing ``cuda.atomic.add(dx, winner, g)``?
+When windows overlap (stride < kernel, e.g. the 3x3 stride-2 pooling of ResNet's stem) two threads
+may add to the same pixel: the float additions then happen in arrival order, so the last bits
+change from run to run, and on the GPU a float32 atomic add flushes subnormal results to zero
+(``RED.E.ADD.F32.FTZ.RN``, which ``python -m kernels.sass`` refuses; embedding.py tells the same
+story).  Both versions here add in a fixed order and keep subnormals.
 
 Threads and blocks
 ------------------
 Every kernel is a grid-stride loop over the flat index of what it writes, the last axis fastest
 (neighbouring threads write neighbouring addresses):
 
-    forward   e -> (n, c, oy, ox)      reads its window (kh*kw loads, each from the cache mostly)
-    atomic    e -> (n, c, oy, ox)      one atomic add into dx
+    forward   e -> (n, c, oy, ox)      reads its window (kh*kw loads, mostly from the cache)
+    naive     e -> plane (n, c)        walks the plane's OH*OW outputs
     gather    e -> (n, c, y, x)        reads up to kh*kw indices and gradients
 
 Memory traffic (forward): x is read about kh*kw / (sh*sw) times (once when stride = kernel), y and
 indices are written once: for a 2x2 window, stride 2, that is 4 bytes read per 1 + 2 bytes written
 per input number in float32 -- a bandwidth-bound kernel.
 
-Run it: ``python -m kernels.pool`` on a GPU, ``NUMBA_ENABLE_CUDASIM=1 python -m kernels.pool`` anywhere.
+The reference: the CPU backend's formulas (``NumpyBackend.max_pool2d`` / ``max_pool2d_backward``),
+in float64.
 """
-import functools
-
 import numpy as np
-from numba import cuda, float32, float64
+from numba import cuda
 
-from kernels._arrays import array_module, check_float_dtype, contiguous, elementwise_launch
+from kernels._arrays import MAX_BLOCK_SIZE, array_module, check_float_dtype, contiguous, elementwise_launch
+from kernels._launch import KernelLaunch, launch
+from kernels._versions import VersionSwitch
 
-BACKWARD_VERSIONS = ("atomic", "gather")
+#: The backward ladder, naive first; ``max_pool2d_backward`` runs ``versions.current`` unless told otherwise.
+versions = VersionSwitch("maxpool", ("naive", "gather"), default="gather")
 DEFAULT_THREADS = 256
-
-
-def _numba_dtype(dtype):
-    return float32 if dtype == np.float32 else float64
 
 
 # ---------------------------------------------------------------------------
@@ -81,60 +87,54 @@ def max_pool2d_forward_kernel(x, y, indices, kh, kw, sh, sw, ph, pw, dh, dw):
 
 
 # ---------------------------------------------------------------------------
-# Backward version "atomic": one thread per output, scattering
+# Backward version "naive": one thread per plane, walking its outputs
 # ---------------------------------------------------------------------------
 @cuda.jit
-def max_pool2d_backward_atomic_kernel(grad, indices, dx_flat, plane_size):
+def max_pool2d_backward_naive_kernel(grad, indices, dx):
     channels, oh, ow = grad.shape[1], grad.shape[2], grad.shape[3]
-    for e in range(cuda.grid(1), grad.size, cuda.gridsize(1)):
-        ox = e % ow
-        oy = (e // ow) % oh
-        c = (e // (ow * oh)) % channels
-        n = e // (ow * oh * channels)
-        cuda.atomic.add(dx_flat, (n * channels + c) * plane_size + indices[n, c, oy, ox], grad[n, c, oy, ox])
+    width = dx.shape[3]
+    for plane in range(cuda.grid(1), grad.shape[0] * channels, cuda.gridsize(1)):
+        n, c = plane // channels, plane % channels
+        for oy in range(oh):
+            for ox in range(ow):
+                winner = indices[n, c, oy, ox]
+                dx[n, c, winner // width, winner % width] += grad[n, c, oy, ox]
 
 
 # ---------------------------------------------------------------------------
 # Backward version "gather": one thread per input pixel, no atomics
 # ---------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
-def max_pool2d_backward_gather_kernel(dtype):
-    """The gather kernel for one dtype (its accumulator has the gradient's type)."""
-    acc_type = _numba_dtype(dtype)
-
-    @cuda.jit
-    def max_pool2d_backward_gather(grad, indices, dx, kh, kw, sh, sw, ph, pw, dh, dw):
-        channels, height, width = dx.shape[1], dx.shape[2], dx.shape[3]
-        oh, ow = grad.shape[2], grad.shape[3]
-        for e in range(cuda.grid(1), dx.size, cuda.gridsize(1)):
-            xx = e % width
-            y = (e // width) % height
-            c = (e // (width * height)) % channels
-            n = e // (width * height * channels)
-            me = y * width + xx
-            acc = acc_type(0)
-            for i in range(kh):
-                ty = y + ph - i * dh            # = oy * sh for a window oy that has (y, xx) at tap i
-                if ty < 0 or ty % sh != 0 or ty // sh >= oh:
+@cuda.jit
+def max_pool2d_backward_gather_kernel(grad, indices, dx, kh, kw, sh, sw, ph, pw, dh, dw):
+    channels, height, width = dx.shape[1], dx.shape[2], dx.shape[3]
+    oh, ow = grad.shape[2], grad.shape[3]
+    for e in range(cuda.grid(1), dx.size, cuda.gridsize(1)):
+        xx = e % width
+        y = (e // width) % height
+        c = (e // (width * height)) % channels
+        n = e // (width * height * channels)
+        me = y * width + xx
+        acc = dx.dtype.type(0)
+        for i in range(kh):
+            ty = y + ph - i * dh            # = oy * sh for a window oy that has (y, xx) at tap i
+            if ty < 0 or ty % sh != 0 or ty // sh >= oh:
+                continue
+            for j in range(kw):
+                tx = xx + pw - j * dw
+                if tx < 0 or tx % sw != 0 or tx // sw >= ow:
                     continue
-                for j in range(kw):
-                    tx = xx + pw - j * dw
-                    if tx < 0 or tx % sw != 0 or tx // sw >= ow:
-                        continue
-                    if indices[n, c, ty // sh, tx // sw] == me:
-                        acc += grad[n, c, ty // sh, tx // sw]
-            dx[n, c, y, xx] = acc
-
-    return max_pool2d_backward_gather
+                if indices[n, c, ty // sh, tx // sw] == me:
+                    acc += grad[n, c, ty // sh, tx // sw]
+        dx[n, c, y, xx] = acc
 
 
 # ---------------------------------------------------------------------------
 # Launchers
 # ---------------------------------------------------------------------------
-def _launch(kernel, n_outputs, block_size, *args):
+def _launch_over(kernel, n_outputs, block_size, *args):
+    """A grid-stride launch of ``kernel`` over ``n_outputs`` items, ``block_size`` threads per block."""
     if n_outputs:
-        blocks, threads = elementwise_launch(n_outputs, threads_per_block=block_size)
-        kernel[blocks, threads](*args)
+        launch(kernel, *elementwise_launch(n_outputs, threads_per_block=block_size), *args)
 
 
 def max_pool2d_forward(x, kernel_size, stride, padding, dilation, out_size, *, block_size=DEFAULT_THREADS):
@@ -147,85 +147,75 @@ def max_pool2d_forward(x, kernel_size, stride, padding, dilation, out_size, *, b
     shape = tuple(x.shape[:2]) + tuple(out_size)
     y = xp.empty(shape, dtype=x.dtype)
     indices = xp.empty(shape, dtype=np.int64)
-    _launch(max_pool2d_forward_kernel, y.size, block_size, x, y, indices, *kernel_size, *stride, *padding, *dilation)
+    _launch_over(max_pool2d_forward_kernel, y.size, block_size, x, y, indices, *kernel_size, *stride, *padding,
+                 *dilation)
     return y, indices
 
 
-def max_pool2d_backward(grad, indices, x_shape, kernel_size, stride, padding, dilation, *, version="gather",
+def max_pool2d_backward(grad, indices, x_shape, kernel_size, stride, padding, dilation, *, version=None,
                         block_size=DEFAULT_THREADS):
     """dx (x_shape): each output's gradient added to the input that won its window."""
-    if version not in BACKWARD_VERSIONS:
-        raise ValueError(f"unknown max-pool backward version {version!r}; choose one of {BACKWARD_VERSIONS}.")
+    version = versions.pick(version)
     check_float_dtype("grad", grad)
-    grad, indices = contiguous(grad), contiguous(indices)
+    grad, indices = contiguous(grad), contiguous(indices, dtype=np.int64)
     if tuple(grad.shape) != tuple(indices.shape):
         raise ValueError(f"grad {tuple(grad.shape)} and indices {tuple(indices.shape)} must have the same shape.")
     xp = array_module(grad)
-    if version == "atomic":
-        dx = xp.zeros(int(np.prod(x_shape)), dtype=grad.dtype)
-        _launch(max_pool2d_backward_atomic_kernel, grad.size, block_size, grad, indices, dx,
-                int(x_shape[2] * x_shape[3]))
-        return dx.reshape(tuple(x_shape))
+    if version == "naive":
+        dx = xp.zeros(tuple(x_shape), dtype=grad.dtype)
+        _launch_over(max_pool2d_backward_naive_kernel, x_shape[0] * x_shape[1], block_size, grad, indices, dx)
+        return dx
     dx = xp.empty(tuple(x_shape), dtype=grad.dtype)
-    _launch(max_pool2d_backward_gather_kernel(grad.dtype), dx.size, block_size, grad, indices, dx,
-            *kernel_size, *stride, *padding, *dilation)
+    _launch_over(max_pool2d_backward_gather_kernel, dx.size, block_size, grad, indices, dx,
+                 *kernel_size, *stride, *padding, *dilation)
     return dx
 
 
-# ---------------------------------------------------------------------------
-# The reference: the CPU backend's formulas
-# ---------------------------------------------------------------------------
-def reference_backend():
-    from minigrad.backends import get_backend
-    return get_backend("cpu")
+def kernel_launches(dtype):
+    """Every kernel of this file and the biggest launch its launcher can choose (see kernels/sass.py)."""
+    image, winners = f"{dtype}[:, :, :, ::1]", "int64[:, :, :, ::1]"
+    geometry = ", ".join(["int64"] * 8)  # kh, kw, sh, sw, ph, pw, dh, dw
+    return [
+        KernelLaunch(max_pool2d_forward_kernel, f"({image}, {image}, {winners}, {geometry})", MAX_BLOCK_SIZE),
+        KernelLaunch(max_pool2d_backward_naive_kernel, f"({image}, {winners}, {image})", MAX_BLOCK_SIZE),
+        KernelLaunch(max_pool2d_backward_gather_kernel, f"({image}, {winners}, {image}, {geometry})",
+                     MAX_BLOCK_SIZE),
+    ]
 
 
 # ---------------------------------------------------------------------------
-# python -m kernels.pool: validate every version x block size, then time them
+# python -m kernels.pool: forward + each backward, checked against the CPU, then timed
 # ---------------------------------------------------------------------------
-def main():
+def main(argv=None):
     from kernels import _ladder
 
+    options = _ladder.parse_options(argv, "max-pool forward + backward ladder (3x3 windows, stride 2, padding 1)",
+                                    gpu_shape=(128, 64, 56, 56), simulator_shape=(2, 3, 7, 6),
+                                    shape_help="batch channels height width")
+    if len(options.shape) != 4:
+        raise SystemExit(f"error: --shape takes 4 numbers (batch channels height width), got {options.shape}")
+    n, c, h, w = options.shape
+    geometry = ((3, 3), (2, 2), (1, 1), (1, 1))  # kernel, stride, padding, dilation: overlapping windows
+    out_size = ((h - 1) // 2 + 1, (w - 1) // 2 + 1)
     rng = np.random.default_rng(0)
-    cpu = reference_backend()
-    print(f"kernels.pool on {_ladder.where()}")
-    geometries = [((2, 3, 6, 7), (2, 2), (2, 2), (0, 0), (1, 1), (3, 3)),      # the CNN's pooling
-                  ((1, 2, 7, 6), (3, 2), (1, 2), (1, 1), (1, 2), (7, 3)),      # overlapping, dilated
-                  ((2, 2, 5, 5), (3, 3), (2, 2), (1, 1), (1, 1), (3, 3))]      # padding
-    for dtype in (np.float32, np.float64):
-        for x_shape, kernel_size, stride, padding, dilation, out_size in geometries:
-            x = rng.standard_normal(x_shape).astype(dtype)
-            y, indices = cpu.max_pool2d(x, kernel_size, stride, padding, dilation, out_size)
-            grad = rng.standard_normal(y.shape).astype(dtype)
-            dx = cpu.max_pool2d_backward(grad, indices, x_shape, kernel_size, stride, padding, dilation)
-            for block_size in (32, 256):
-                tag = f"{np.dtype(dtype).name} {x_shape} k{kernel_size} s{stride} block {block_size}"
-                got_y, got_indices = max_pool2d_forward(_ladder.on_device(x), kernel_size, stride, padding, dilation,
-                                                        out_size, block_size=block_size)
-                _ladder.check(f"forward {tag}", got_y, y, dtype)
-                _ladder.check(f"indices {tag}", got_indices, indices, np.float64)
-                for version in BACKWARD_VERSIONS:
-                    got = max_pool2d_backward(_ladder.on_device(grad), _ladder.on_device(indices), x_shape,
-                                              kernel_size, stride, padding, dilation, version=version,
-                                              block_size=block_size)
-                    _ladder.check(f"backward {version} {tag}", got, dx, dtype)
-    if _ladder.SIMULATED:
-        print("(simulator: correctness only; timings need a GPU)")
-        return
-    shape = (128, 64, 64, 64)
-    x = _ladder.on_device(rng.standard_normal(shape).astype(np.float32))
-    print(f"timing 2x2 max pooling, stride 2, of {shape} float32")
-    y, indices = max_pool2d_forward(x, (2, 2), (2, 2), (0, 0), (1, 1), (32, 32))
-    for block_size in (128, 256, 512):
-        seconds = _ladder.median_seconds(
-            lambda: max_pool2d_forward(x, (2, 2), (2, 2), (0, 0), (1, 1), (32, 32), block_size=block_size))
-        _ladder.report_time(f"forward block {block_size}", seconds, x.nbytes + y.nbytes + indices.nbytes)
-        for version in BACKWARD_VERSIONS:
-            seconds = _ladder.median_seconds(lambda: max_pool2d_backward(
-                y, indices, shape, (2, 2), (2, 2), (0, 0), (1, 1), version=version, block_size=block_size))
-            _ladder.report_time(f"backward {version} block {block_size}", seconds,
-                                y.nbytes + indices.nbytes + x.nbytes)
+    x_host = rng.standard_normal((n, c, h, w)).astype(options.dtype)
+    g_host = rng.standard_normal((n, c) + out_size).astype(options.dtype)
+    x, g = _ladder.to_device(options, x_host), _ladder.to_device(options, g_host)
+
+    def forward_backward(version, block):
+        y, indices = max_pool2d_forward(x, *geometry, out_size, block_size=block)
+        return y, max_pool2d_backward(g, indices, x.shape, *geometry, version=version, block_size=block)
+
+    rungs = [_ladder.Rung(version, block, lambda version=version, block=block: forward_backward(version, block))
+             for version in versions.names for block in options.block_sizes]
+    y_ref, indices_ref = _ladder.CPU.max_pool2d(x_host.astype(np.float64), *geometry, out_size)
+    dx_ref = _ladder.CPU.max_pool2d_backward(g_host.astype(np.float64), indices_ref, x_host.shape, *geometry)
+    # read x, write y and indices; read g and indices, write dx
+    bytes_moved = 2 * x_host.nbytes + 2 * g_host.nbytes + 2 * g_host.size * np.dtype(np.int64).itemsize
+    records = _ladder.run(f"max-pool forward + backward 3x3/2 of {tuple(options.shape)} {options.dtype}", versions,
+                          rungs, (y_ref, dx_ref), bytes_moved=bytes_moved, options=options)
+    return _ladder.exit_code(records)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -21,8 +21,25 @@ from minigrad.autograd import no_grad, enable_grad, is_grad_enabled, set_grad_en
 from minigrad.functions import (where, maximum, minimum, matmul, dot, cross, cat, concat, stack, exp, log, sqrt,
                                 abs, clamp, sum, mean, argmax, relu, sigmoid, tanh, softmax, transpose, reshape,
                                 flatten, allclose)
+# more of torch's math (issue 9)
+from minigrad.creation import normal, multinomial
+from minigrad.functions import (sin, cos, tan, asin, acos, atan, sinh, cosh, atan2, arcsin, arccos, arctan, arctan2,
+                                exp2, expm1, log1p, log2, log10, erf, sign, floor, ceil, round, trunc, fix, frac,
+                                reciprocal, rsqrt, square, neg, negative, add, sub, mul, div, pow, multiply, divide,
+                                subtract, true_divide, clip, log_softmax, masked_fill, lerp, addcmul, addcdiv,
+                                nan_to_num, isnan, isinf, isposinf, isneginf, isfinite, eq, ne, lt, le, gt, ge,
+                                greater, greater_equal, less, less_equal, not_equal, logical_not, logical_and,
+                                logical_or, logical_xor, equal, isclose, allclose, is_tensor, is_floating_point, numel,
+                                max, min, amax, amin, argmin, all, any, prod, var, std, var_mean, std_mean, norm,
+                                logsumexp, cumsum, cumprod, count_nonzero, tril, triu, diagonal, diag, trace, narrow,
+                                select, split, chunk, unbind, squeeze, unsqueeze, permute, hstack, vstack, row_stack,
+                                dstack, broadcast_shapes, broadcast_to, broadcast_tensors, roll, flip, fliplr, flipud,
+                                tile, repeat_interleave, gather, scatter, scatter_add, index_select, masked_select,
+                                index_add, index_fill, index_copy, nonzero, argwhere, argsort, sort, msort, topk,
+                                unique, outer, ger, mm, bmm, mv, addmm, einsum)
 from minigrad import autograd, linalg, cuda
 from minigrad import nn, optim
+from minigrad import utils
 from minigrad.serialization import save, load
 
 float = float32  # noqa: A001

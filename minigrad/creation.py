@@ -196,6 +196,81 @@ def randint_like(t, low=0, high=None, dtype=None, device=None):
     return randint(low, high, t.shape, dtype=dt, device=dev)
 
 
+# ---------------------------------------------------------------------------------- sampling (issue 9)
+def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """Samples of N(mean, std^2), with ``torch.normal``'s overloads:
+
+        normal(mean_tensor, std_tensor)   one sample per element (the two broadcast together)
+        normal(mean_tensor, std=1.0)      normal(mean_number, std_tensor)
+        normal(mean_number, std_number, size)
+
+    Drawn on the host from minigrad's generator (or ``generator``), then moved to the device.
+    No gradient flows to mean or std (PyTorch gives them zeros)."""
+    tensors = [v for v in (mean, std) if isinstance(v, Tensor)]
+    if not tensors:
+        if size is None:
+            raise TypeError("normal(mean, std) with two numbers needs a size, e.g. mg.normal(0.0, 1.0, size=(2, 3)); "
+                            "or give mean or std as a tensor")
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        values = generator_of(generator).normal(mean, std, size=_shape((size,)))
+        return _random(values, dtype, device, requires_grad)
+    if size is not None:
+        raise TypeError("normal(): size is only for normal(mean_number, std_number, size); with a tensor mean or "
+                        "std the result has their (broadcast) shape")
+    like = tensors[0]
+    std_host = std.numpy() if isinstance(std, Tensor) else np.asarray(std)
+    if (std_host < 0).any():
+        raise RuntimeError(f"normal expects all elements of std >= 0.0, but found {std_host.min()}")
+    mean_host = mean.numpy() if isinstance(mean, Tensor) else np.asarray(mean)
+    shape = np.broadcast_shapes(mean_host.shape, std_host.shape)
+    out_dtype = dtypes.result_type(*[v if isinstance(v, Tensor) else float(v) for v in (mean, std)])
+    if not dtypes.is_floating(out_dtype):
+        out_dtype = dtypes.get_default_dtype()
+    values = mean_host + std_host * generator_of(generator).standard_normal(shape)
+    return tensor(values.astype(out_dtype), device=like.device)
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    """Draw ``num_samples`` category indices from each row of non-negative weights ``input``
+    (1-D: one distribution; 2-D: one per row; the weights need not sum to 1), as int64.
+
+    With replacement: inverse transform sampling — u ~ U(0, 1), pick the first category whose
+    cumulative share exceeds u.  Without: each category gets the key E / w (E ~ Exp(1)); the
+    smallest keys win, which picks categories one by one with probability proportional to their
+    weights among those left (zero weights are picked only once everything else is taken)."""
+    if not isinstance(input, Tensor) or not input.is_floating_point():
+        got = input.dtype if isinstance(input, Tensor) else type(input).__name__
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: {got}; use .float()")
+    if input.ndim not in (1, 2):
+        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {input.shape}")
+    weights = input.numpy().astype(np.float64).reshape(-1, input.shape[-1])
+    categories = weights.shape[1]
+    if num_samples <= 0:
+        raise RuntimeError(f"multinomial: cannot sample n_sample <= 0 samples (got {num_samples})")
+    if not replacement and num_samples > categories:
+        raise RuntimeError(f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without replacement "
+                           f"({num_samples} > {categories}); pass replacement=True")
+    if not np.isfinite(weights).all() or (weights < 0).any():
+        raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
+    totals = weights.sum(axis=1)
+    if (totals <= 0).any():
+        raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
+    rng = generator_of(generator)
+    if replacement:
+        cdf = np.cumsum(weights, axis=1)
+        cdf /= cdf[:, -1:]
+        u = rng.random((weights.shape[0], num_samples))
+        picks = np.stack([np.searchsorted(row_cdf, row_u, side="right") for row_cdf, row_u in zip(cdf, u)])
+        picks = np.minimum(picks, categories - 1)
+    else:
+        with np.errstate(divide="ignore"):
+            keys = rng.exponential(size=weights.shape) / weights
+        picks = np.argsort(keys, axis=1, kind="stable")[:, :num_samples]
+    picks = picks.reshape(num_samples) if input.ndim == 1 else picks
+    return tensor(picks, dtype=dtypes.int64, device=input.device)
+
+
 # ---------------------------------------------------------------------- PyTorch's legacy constructors
 def _legacy_constructor(dtype, name):
     def make(*data, device=None):

@@ -577,14 +577,14 @@ class Tensor:
         if isinstance(dim, Tensor):
             return functions.maximum(self, dim)
         if isinstance(dim, int):
-            return ValuesIndices(self.amax(dim, keepdim), self.argmax(dim, keepdim))
+            return functions.extreme_along(self, dim, keepdim, largest=True)
         return self.amax(dim, keepdim)
 
     def min(self, dim=None, keepdim=False):
         if isinstance(dim, Tensor):
             return functions.minimum(self, dim)
         if isinstance(dim, int):
-            return ValuesIndices(self.amin(dim, keepdim), self.argmin(dim, keepdim))
+            return functions.extreme_along(self, dim, keepdim, largest=False)
         return self.amin(dim, keepdim)
 
     def argmax(self, dim=None, keepdim=False):
@@ -609,7 +609,7 @@ class Tensor:
         return activations.ReLU.apply(self)
 
     def sigmoid(self):
-        return activations.Sigmoid.apply(self)
+        return activations.Sigmoid.apply(_floating(self))
 
     def tanh(self):
         return activations.Tanh.apply(self)
@@ -663,6 +663,9 @@ class Tensor:
         return self.transpose(-2, -1)
 
     def unsqueeze(self, dim):
+        if not -self.ndim - 1 <= dim <= self.ndim:
+            raise IndexError(f"unsqueeze: Dimension out of range (expected to be in range of [{-self.ndim - 1}, "
+                             f"{self.ndim}], but got {dim})")
         dim = dim % (self.ndim + 1)
         return shape_op(self, self.shape[:dim] + (1,) + self.shape[dim:])
 
@@ -697,6 +700,284 @@ class Tensor:
 
     def __getitem__(self, index):
         return indexing.Index.apply(self, _raw_index(index, self._backend))
+
+    # ------------------------------------------------------------------ more math (issue 9): elementwise
+    # Integer and bool tensors become the default float dtype first, as in PyTorch (``_floating``).
+    def sin(self):
+        return trig.Sin.apply(_floating(self))
+
+    def cos(self):
+        return trig.Cos.apply(_floating(self))
+
+    def tan(self):
+        return trig.Tan.apply(_floating(self))
+
+    def asin(self):
+        return trig.Asin.apply(_floating(self))
+
+    def acos(self):
+        return trig.Acos.apply(_floating(self))
+
+    def atan(self):
+        return trig.Atan.apply(_floating(self))
+
+    def sinh(self):
+        return trig.Sinh.apply(_floating(self))
+
+    def cosh(self):
+        return trig.Cosh.apply(_floating(self))
+
+    def atan2(self, other):
+        """The angle of the point (other, self), elementwise: atan2(y=self, x=other)."""
+        return self._binary(trig.Atan2, other, floating=True)
+
+    arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
+
+    def exp2(self):
+        return exponential.Exp2.apply(_floating(self))
+
+    def expm1(self):
+        return exponential.Expm1.apply(_floating(self))
+
+    def log1p(self):
+        return exponential.Log1p.apply(_floating(self))
+
+    def log2(self):
+        return exponential.Log2.apply(_floating(self))
+
+    def log10(self):
+        return exponential.Log10.apply(_floating(self))
+
+    def erf(self):
+        return special.Erf.apply(_floating(self))
+
+    def reciprocal(self):
+        return powers.Reciprocal.apply(_floating(self))
+
+    def rsqrt(self):
+        return powers.Rsqrt.apply(_floating(self))
+
+    def square(self):
+        """x * x (integers stay integers; bool becomes int64, as in PyTorch)."""
+        return powers.Square.apply(self._cast(dtypes.int64) if self.dtype == dtypes.bool_ else self)
+
+    def sign(self):
+        return rounding.Sign.apply(self) if self.dtype != dtypes.bool_ else self.clone()
+
+    def floor(self):
+        return rounding.Floor.apply(self) if _rounds(self, "floor") else self.clone()
+
+    def ceil(self):
+        return rounding.Ceil.apply(self) if _rounds(self, "ceil") else self.clone()
+
+    def trunc(self):
+        return rounding.Trunc.apply(self) if _rounds(self, "trunc") else self.clone()
+
+    fix = trunc
+
+    def round(self, decimals=0):
+        return rounding.Round.apply(self, decimals) if _rounds(self, "round") else self.clone()
+
+    def frac(self):
+        if not self.is_floating_point():
+            raise RuntimeError(f"frac is not implemented for {self.dtype} tensors (as in PyTorch): an integer has "
+                               "no fractional part; convert with .float() first")
+        return rounding.Frac.apply(self)
+
+    def lerp(self, end, weight):
+        return functions.lerp(self, end, weight)
+
+    def addcmul(self, tensor1, tensor2, value=1):
+        return functions.addcmul(self, tensor1, tensor2, value=value)
+
+    def addcdiv(self, tensor1, tensor2, value=1):
+        return functions.addcdiv(self, tensor1, tensor2, value=value)
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        return functions.nan_to_num(self, nan, posinf, neginf)
+
+    def isnan(self):
+        return functions.isnan(self)
+
+    def isinf(self):
+        return functions.isinf(self)
+
+    def isposinf(self):
+        return functions.isposinf(self)
+
+    def isneginf(self):
+        return functions.isneginf(self)
+
+    def isfinite(self):
+        return functions.isfinite(self)
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return functions.isclose(self, other, rtol, atol, equal_nan)
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return functions.allclose(self, other, rtol, atol, equal_nan)
+
+    def equal(self, other):
+        return functions.equal(self, other)
+
+    def logical_and(self, other):
+        return functions.logical_and(self, other)
+
+    def logical_or(self, other):
+        return functions.logical_or(self, other)
+
+    def logical_xor(self, other):
+        return functions.logical_xor(self, other)
+
+    # ------------------------------------------------------------------ more math (issue 9): reductions and scans
+    def prod(self, dim=None, keepdim=False, dtype=None):
+        return functions.prod(self, dim, keepdim, dtype=dtype)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return functions.norm(self, p, dim, keepdim, dtype)
+
+    def logsumexp(self, dim, keepdim=False):
+        return functions.logsumexp(self, dim, keepdim)
+
+    def cumsum(self, dim, dtype=None):
+        return functions.cumsum(self, dim, dtype=dtype)
+
+    def cumprod(self, dim, dtype=None):
+        return functions.cumprod(self, dim, dtype=dtype)
+
+    def count_nonzero(self, dim=None):
+        return functions.count_nonzero(self, dim)
+
+    def nonzero(self, as_tuple=False):
+        return functions.nonzero(self, as_tuple=as_tuple)
+
+    def argwhere(self):
+        return functions.argwhere(self)
+
+    # ------------------------------------------------------------------ more math (issue 9): sorting and selecting
+    def sort(self, dim=-1, descending=False, stable=False):
+        return functions.sort(self, dim, descending, stable)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return functions.argsort(self, dim, descending, stable)
+
+    def msort(self):
+        return functions.msort(self)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return functions.topk(self, k, dim, largest, sorted)
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        return functions.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def gather(self, dim, index):
+        return functions.gather(self, dim, index)
+
+    def scatter(self, dim, index, src=None, value=None, reduce=None):
+        return functions.scatter(self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_add(self, dim, index, src):
+        return functions.scatter_add(self, dim, index, src)
+
+    def index_select(self, dim, index):
+        return functions.index_select(self, dim, index)
+
+    def masked_select(self, mask):
+        return functions.masked_select(self, mask)
+
+    def index_add(self, dim, index, source, alpha=1):
+        return functions.index_add(self, dim, index, source, alpha=alpha)
+
+    def index_fill(self, dim, index, value):
+        return functions.index_fill(self, dim, index, value)
+
+    def index_copy(self, dim, index, source):
+        return functions.index_copy(self, dim, index, source)
+
+    # ------------------------------------------------------------------ more math (issue 9): shapes and pieces
+    def tril(self, diagonal=0):
+        return functions.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return functions.triu(self, diagonal)
+
+    def diag(self, diagonal=0):
+        return functions.diag(self, diagonal)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        return functions.diagonal(self, offset, dim1, dim2)
+
+    def trace(self):
+        return functions.trace(self)
+
+    def split(self, split_size, dim=0):
+        return functions.split(self, split_size, dim)
+
+    def chunk(self, chunks, dim=0):
+        return functions.chunk(self, chunks, dim)
+
+    def unbind(self, dim=0):
+        return functions.unbind(self, dim)
+
+    def narrow(self, dim, start, length):
+        return functions.narrow(self, dim, start, length)
+
+    def select(self, dim, index):
+        return functions.select(self, dim, index)
+
+    def roll(self, shifts, dims=None):
+        return functions.roll(self, shifts, dims)
+
+    def flip(self, *dims):
+        return functions.flip(self, dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims)
+
+    def fliplr(self):
+        return functions.fliplr(self)
+
+    def flipud(self):
+        return functions.flipud(self)
+
+    def repeat(self, *sizes):
+        return functions.repeat(self, sizes[0] if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes)
+
+    def tile(self, *dims):
+        return functions.tile(self, dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims)
+
+    def repeat_interleave(self, repeats, dim=None, output_size=None):
+        return functions.repeat_interleave(self, repeats, dim)
+
+    def broadcast_to(self, size):
+        return self.expand(size)
+
+    def outer(self, vec2):
+        return functions.outer(self, vec2)
+
+    ger = outer
+
+    def mm(self, mat2):
+        return functions.mm(self, mat2)
+
+    def bmm(self, mat2):
+        return functions.bmm(self, mat2)
+
+    def mv(self, vec):
+        return functions.mv(self, vec)
+
+    # ------------------------------------------------------------------ new tensors like this one (dtype and device)
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return creation.zeros(*size, **_like_self(self, dtype, device), requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return creation.ones(*size, **_like_self(self, dtype, device), requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return creation.empty(*size, **_like_self(self, dtype, device), requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        return creation.full(size, fill_value, **_like_self(self, dtype, device), requires_grad=requires_grad)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        return creation.tensor(data, **_like_self(self, dtype, device), requires_grad=requires_grad)
 
     # ------------------------------------------------------------------ in place (autograd/inplace.py)
     def add_(self, other, alpha=1):
@@ -822,6 +1103,115 @@ class Tensor:
     def __ipow__(self, other):
         return self.pow_(other)
 
+    # ------------------------------------------------------------------ in place twins of the math above (issue 9)
+    def sin_(self):
+        return inplace.apply(self, "sin_", lambda x: x.sin())
+
+    def cos_(self):
+        return inplace.apply(self, "cos_", lambda x: x.cos())
+
+    def tan_(self):
+        return inplace.apply(self, "tan_", lambda x: x.tan())
+
+    def asin_(self):
+        return inplace.apply(self, "asin_", lambda x: x.asin())
+
+    def acos_(self):
+        return inplace.apply(self, "acos_", lambda x: x.acos())
+
+    def atan_(self):
+        return inplace.apply(self, "atan_", lambda x: x.atan())
+
+    def sinh_(self):
+        return inplace.apply(self, "sinh_", lambda x: x.sinh())
+
+    def cosh_(self):
+        return inplace.apply(self, "cosh_", lambda x: x.cosh())
+
+    def atan2_(self, other):
+        return inplace.apply(self, "atan2_", lambda x: x.atan2(other))
+
+    def exp2_(self):
+        return inplace.apply(self, "exp2_", lambda x: x.exp2())
+
+    def expm1_(self):
+        return inplace.apply(self, "expm1_", lambda x: x.expm1())
+
+    def log1p_(self):
+        return inplace.apply(self, "log1p_", lambda x: x.log1p())
+
+    def log2_(self):
+        return inplace.apply(self, "log2_", lambda x: x.log2())
+
+    def log10_(self):
+        return inplace.apply(self, "log10_", lambda x: x.log10())
+
+    def erf_(self):
+        return inplace.apply(self, "erf_", lambda x: x.erf())
+
+    def reciprocal_(self):
+        return inplace.apply(self, "reciprocal_", lambda x: x.reciprocal())
+
+    def rsqrt_(self):
+        return inplace.apply(self, "rsqrt_", lambda x: x.rsqrt())
+
+    def square_(self):
+        return inplace.apply(self, "square_", lambda x: x.square())
+
+    def sign_(self):
+        return inplace.apply(self, "sign_", lambda x: x.sign())
+
+    def floor_(self):
+        return inplace.apply(self, "floor_", lambda x: x.floor())
+
+    def ceil_(self):
+        return inplace.apply(self, "ceil_", lambda x: x.ceil())
+
+    def trunc_(self):
+        return inplace.apply(self, "trunc_", lambda x: x.trunc())
+
+    fix_ = trunc_
+
+    def round_(self, decimals=0):
+        return inplace.apply(self, "round_", lambda x: x.round(decimals=decimals))
+
+    def frac_(self):
+        return inplace.apply(self, "frac_", lambda x: x.frac())
+
+    def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
+        return inplace.apply(self, "nan_to_num_", lambda x: x.nan_to_num(nan, posinf, neginf))
+
+    def cumsum_(self, dim, dtype=None):
+        return inplace.apply(self, "cumsum_", lambda x: x.cumsum(dim, dtype=dtype))
+
+    def cumprod_(self, dim, dtype=None):
+        return inplace.apply(self, "cumprod_", lambda x: x.cumprod(dim, dtype=dtype))
+
+    def tril_(self, diagonal=0):
+        return inplace.apply(self, "tril_", lambda x: x.tril(diagonal))
+
+    def triu_(self, diagonal=0):
+        return inplace.apply(self, "triu_", lambda x: x.triu(diagonal))
+
+    def scatter_(self, dim, index, src=None, value=None, reduce=None):
+        return inplace.apply(self, "scatter_", lambda x: x.scatter(dim, index, src, value=value, reduce=reduce))
+
+    def scatter_add_(self, dim, index, src):
+        return inplace.apply(self, "scatter_add_", lambda x: x.scatter_add(dim, index, src))
+
+    def index_add_(self, dim, index, source, alpha=1):
+        return inplace.apply(self, "index_add_", lambda x: x.index_add(dim, index, source, alpha=alpha))
+
+    def index_fill_(self, dim, index, value):
+        """x[..., index, ...] = value along ``dim``, in place."""
+        self[functions._slices_at(self, dim, index, "index_fill_")] = value
+        return self
+
+    def index_copy_(self, dim, index, source):
+        """x[..., index, ...] = source along ``dim``, in place."""
+        self[functions._slices_at(self, dim, index, "index_copy_")] = source
+        return self
+
 
 class _HookHandle:
     """What ``register_hook`` returns: ``handle.remove()`` takes the hook off again."""
@@ -891,3 +1281,24 @@ from minigrad import functions, random  # noqa: E402
 from minigrad.autograd import engine, grad_mode, inplace  # noqa: E402
 from minigrad.ops import activations, elementwise as ew, indexing, matmul, reductions, shape, softmax  # noqa: E402
 from minigrad.ops.reductions import normalize_dims  # noqa: E402
+from minigrad import creation  # noqa: E402
+from minigrad.ops import exponential, powers, rounding, special, trigonometry as trig  # noqa: E402
+
+
+def _floating(tensor):
+    """``tensor`` itself if it is floating, else converted to the default float dtype (PyTorch's
+    rule for sin, exp2, log1p, ...: ``mg.tensor([1, 2]).sin()`` is float32)."""
+    return tensor if dtypes.is_floating(tensor.dtype) else tensor._cast(dtypes.get_default_dtype())
+
+
+def _rounds(tensor, name):
+    """Whether floor/ceil/round/trunc have work to do: floats yes, integers are already whole
+    (a copy is returned), bool is refused as PyTorch does."""
+    if tensor.dtype == dtypes.bool_:
+        raise RuntimeError(f"{name} is not implemented for bool tensors (as in PyTorch); convert with .float() first")
+    return tensor.is_floating_point()
+
+
+def _like_self(tensor, dtype, device):
+    """dtype and device for ``tensor.new_*``: the given ones, else the tensor's own."""
+    return {"dtype": tensor.dtype if dtype is None else dtype, "device": tensor.device if device is None else device}

@@ -3,37 +3,36 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.check import ExerciseFailed, lesson01
+from minigrad.check import ExerciseFailed, lesson01, reference_solutions
 
 
-def matmul_loops(A, B):
-    C = np.zeros((A.shape[0], B.shape[1]))
-    for i in range(A.shape[0]):
-        for j in range(B.shape[1]):
-            for k in range(A.shape[1]):
-                C[i, j] += A[i, k] * B[k, j]
-    return C
+SOLUTIONS = reference_solutions(1)
 
 
-def test_exercise1_accepts_loops():
-    assert lesson01.exercise1(matmul_loops) is True
+def test_exercise1_accepts_outer_products():
+    assert lesson01.exercise1(SOLUTIONS.matmul_outer) is True
 
 
-def test_exercise1_rejects_transposed_index():
-    def wrong(A, B):  # B[j, k] instead of B[k, j]; shape is wrong for non-square B
+@pytest.mark.parametrize("library", [lambda A, B: A @ B, lambda A, B: np.dot(A, B), lambda A, B: np.matmul(A, B),
+                                     lambda A, B: np.einsum("ik,kj->ij", A, B)])
+def test_exercise1_rejects_the_library_product(library):
+    with pytest.raises(ExerciseFailed, match=r"you used np\.\w+.*; the exercise is to build the product without it"):
+        lesson01.exercise1(library)
+
+
+def test_exercise1_rejects_a_single_outer_product():
+    def last_only(A, B):
         C = np.zeros((A.shape[0], B.shape[1]))
-        for i in range(A.shape[0]):
-            for j in range(B.shape[1]):
-                for k in range(A.shape[1]):
-                    C[i, j] += A[i, k] * B[j % B.shape[0], k % B.shape[1]]
+        for p in range(A.shape[1]):
+            C = np.outer(A[:, p], B[p, :])          # = instead of +=
         return C
-    with pytest.raises(ExerciseFailed, match=r"C_ij = sum_k A\[i,k\] \* B\[k,j\]"):
-        lesson01.exercise1(wrong)
+    with pytest.raises(ExerciseFailed, match=r"single outer product: add them up"):
+        lesson01.exercise1(last_only)
 
 
 def test_exercise1_rejects_wrong_shape():
     with pytest.raises(ExerciseFailed, match="rows of A, columns of B"):
-        lesson01.exercise1(lambda A, B: A @ B[:, :1])
+        lesson01.exercise1(lambda A, B: SOLUTIONS.matmul_outer(A, B)[:, :1])
 
 
 def broadcast_shape(a, b):
@@ -89,3 +88,20 @@ def test_exercise3_rejects_numpy_detour():
         return mg.tensor(np.cross(a.numpy(), b.numpy()))
     with pytest.raises(ExerciseFailed, match="minigrad ops"):
         lesson01.exercise3(detour)
+
+
+def test_exercise4_accepts_the_derived_gradients():
+    assert lesson01.exercise4(SOLUTIONS.solve_gradients) is True
+
+
+def test_exercise4_names_the_wrong_sign_and_the_untransposed_solve():
+    def plus_sign(A, b, G):
+        dA, db = SOLUTIONS.solve_gradients(A, b, G)
+        return -dA, db
+    with pytest.raises(ExerciseFailed, match="wrong sign"):
+        lesson01.exercise4(plus_sign)
+    def untransposed(A, b, G):
+        dA, _ = SOLUTIONS.solve_gradients(A, b, G)
+        return dA, np.linalg.solve(A, G)
+    with pytest.raises(ExerciseFailed, match="You solved with A"):
+        lesson01.exercise4(untransposed)

@@ -3,19 +3,25 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.check import ExerciseFailed, lesson02
+from minigrad.check import ExerciseFailed, lesson02, reference_solutions
 
 
-def test_exercise1_accepts_s_times_one_minus_s():
-    def sigmoid_derivative(x):
-        s = 1 / (1 + np.exp(-x))
-        return s * (1 - s)
-    assert lesson02.exercise1(sigmoid_derivative) is True
+SOLUTIONS = reference_solutions(2)
 
 
-def test_exercise1_rejects_formula_applied_to_x():
-    with pytest.raises(ExerciseFailed, match=r"x \(1 - x\)"):
-        lesson02.exercise1(lambda x: x * (1 - x))
+def test_exercise1_accepts_the_stable_sigmoid():
+    assert lesson02.exercise1(SOLUTIONS.stable_sigmoid) is True
+
+
+@pytest.mark.parametrize("naive", [lambda x: 1 / (1 + np.exp(-x)), lambda x: np.exp(x) / (1 + np.exp(x))])
+def test_exercise1_rejects_the_overflowing_forms(naive):
+    with pytest.raises(ExerciseFailed, match="overflows"):
+        lesson02.exercise1(naive)
+
+
+def test_exercise1_rejects_clipping_that_loses_the_tiny_values():
+    with pytest.raises(ExerciseFailed, match="relative"):
+        lesson02.exercise1(lambda x: 1 / (1 + np.exp(-np.clip(x, -30, 30))))
 
 
 def stable_softmax(x):
@@ -51,10 +57,24 @@ def test_exercise2_rejects_graph_cut():
         lesson02.exercise2(detached)
 
 
-def test_exercise3_accepts_diag_minus_outer():
-    assert lesson02.exercise3(lambda y: np.diag(y) - np.outer(y, y)) is True
+def test_exercise3_accepts_identity_minus_y():
+    assert lesson02.exercise3(SOLUTIONS.log_softmax_jacobian) is True
 
 
-def test_exercise3_rejects_diagonal_only():
-    with pytest.raises(ExerciseFailed, match="off-diagonal"):
-        lesson02.exercise3(lambda y: np.diag(y * (1 - y)))
+def test_exercise3_names_the_transpose_and_the_softmax_jacobian():
+    with pytest.raises(ExerciseFailed, match="transposed"):
+        lesson02.exercise3(lambda y: np.eye(len(y)) - y[:, None])
+    with pytest.raises(ExerciseFailed, match="That is the softmax Jacobian"):
+        lesson02.exercise3(lambda y: np.diag(y) - np.outer(y, y))
+
+
+def test_exercise4_accepts_the_product_rule():
+    assert lesson02.exercise4(SOLUTIONS.silu_derivative) is True
+
+
+def test_exercise4_names_a_missing_product_rule_term():
+    s = lambda x: 1 / (1 + np.exp(-x))
+    with pytest.raises(ExerciseFailed, match="s'\\(x\\) alone"):
+        lesson02.exercise4(lambda x: s(x) * (1 - s(x)))
+    with pytest.raises(ExerciseFailed, match="s\\(x\\) alone"):
+        lesson02.exercise4(s)

@@ -3,21 +3,27 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.check import ExerciseFailed, lesson03
+from minigrad.check import ExerciseFailed, lesson03, reference_solutions
 
 
-def test_exercise1_accepts_mean_of_squares():
-    assert lesson03.exercise1(lambda p, t: ((p - t) ** 2).mean()) is True
+SOLUTIONS = reference_solutions(3)
 
 
-def test_exercise1_rejects_sum():
-    with pytest.raises(ExerciseFailed, match="mean, not the sum"):
-        lesson03.exercise1(lambda p, t: ((p - t) ** 2).sum())
+def test_exercise1_accepts_the_stable_form():
+    assert lesson03.exercise1(SOLUTIONS.bce_with_logits) is True
 
 
-def test_exercise1_rejects_half():
-    with pytest.raises(ExerciseFailed, match="no 1/2"):
-        lesson03.exercise1(lambda p, t: 0.5 * ((p - t) ** 2).mean())
+def test_exercise1_rejects_the_textbook_form_that_overflows():
+    def textbook(z, y):
+        s = 1 / (1 + (-z).exp())
+        return (-(y * s.log()) - (1 - y) * (1 - s).log()).mean()
+    with pytest.raises(ExerciseFailed, match="overflows|log 0"):
+        lesson03.exercise1(textbook)
+
+
+def test_exercise1_names_the_sign():
+    with pytest.raises(ExerciseFailed, match="wrong sign"):
+        lesson03.exercise1(lambda z, y: -SOLUTIONS.bce_with_logits(z, y))
 
 
 def cross_entropy(logits, target):
@@ -35,9 +41,18 @@ def test_exercise2_rejects_overflow():
     def naive(logits, target):
         lse = logits.exp().sum(dim=1).log()
         return (lse - logits[mg.arange(logits.shape[0]), target]).mean()
-    with np.errstate(over="ignore", invalid="ignore"):
-        with pytest.raises(ExerciseFailed, match="overflows"):
-            lesson03.exercise2(naive)
+    with pytest.raises(ExerciseFailed, match="overflows"):
+        lesson03.exercise2(naive)
+
+
+def test_exercise2_blames_underflow_for_log_of_softmax():
+    """The issue's misleading message: log(stable softmax) does not overflow, its probability underflows to 0."""
+    def log_of_softmax(logits, target):
+        e = (logits - logits.max(dim=1, keepdim=True).values).exp()
+        p = e / e.sum(dim=1, keepdim=True)
+        return -p.log()[mg.arange(logits.shape[0]), target].mean()
+    with pytest.raises(ExerciseFailed, match="nothing overflowed, but the probability .* UNDERFLOWS to 0"):
+        lesson03.exercise2(log_of_softmax)
 
 
 def test_exercise2_rejects_sum_over_batch():

@@ -5,10 +5,12 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.check import ExerciseFailed, lesson04
+from minigrad.check import ExerciseFailed, lesson04, reference_solutions
+
+SOLUTIONS = reference_solutions(4)
 
 
-def make_value_class(tanh_derivative, accumulate=True):
+def make_value_class(tanh_derivative, accumulate=True, assign=False):
     class Value:
         def __init__(self, data, parents=(), backward=lambda: None):
             self.data, self.grad, self._parents, self._backward = data, 0.0, parents, backward
@@ -33,7 +35,10 @@ def make_value_class(tanh_derivative, accumulate=True):
             out = Value(math.tanh(self.data), (self,))
             def backward():
                 local = tanh_derivative(self.data, out.data)
-                self.grad += local * out.grad if accumulate else local
+                if assign:                        # the lesson's mistake #1: = instead of +=
+                    self.grad = local * out.grad
+                else:
+                    self.grad += local * out.grad if accumulate else local
             out._backward = backward
             return out
 
@@ -59,6 +64,12 @@ def test_exercise1_accepts_one_minus_t_squared():
 def test_exercise1_rejects_one_minus_x_squared():
     with pytest.raises(ExerciseFailed, match="1 - x\\^2"):
         lesson04.exercise1(make_value_class(lambda x, t: 1 - x * x))
+
+
+def test_exercise1_rejects_assignment_instead_of_accumulation():
+    """The issue's accepted-wrong answer: self.grad = ... passed the old checker."""
+    with pytest.raises(ExerciseFailed, match=r"assigns self.grad = \.\.\. instead of adding"):
+        lesson04.exercise1(make_value_class(lambda x, t: 1 - t * t, assign=True))
 
 
 def test_exercise1_rejects_missing_chain_rule():
@@ -110,15 +121,57 @@ def make_softplus(backward_rule):
     return Softplus
 
 
-def test_exercise3_accepts_g_times_sigmoid():
-    assert lesson04.exercise3(make_softplus(lambda g, x: g / (1 + np.exp(-x)))) is True
+def stable_sigmoid(x):
+    z = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + z), z / (1 + z))
+
+
+def test_exercise3_accepts_the_reference_softplus():
+    assert lesson04.exercise3(SOLUTIONS.Softplus) is True
+    assert lesson04.exercise3(make_softplus(lambda g, x: g * stable_sigmoid(x))) is True
 
 
 def test_exercise3_rejects_missing_incoming_gradient():
     with pytest.raises(ExerciseFailed, match="backward is wrong"):
-        lesson04.exercise3(make_softplus(lambda g, x: 1 / (1 + np.exp(-x))))
+        lesson04.exercise3(make_softplus(lambda g, x: stable_sigmoid(x)))
+
+
+def test_exercise3_rejects_an_overflowing_forward():
+    class Naive(mg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.log(1 + np.exp(x))
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * stable_sigmoid(x)
+    with pytest.raises(ExerciseFailed, match="forward overflows at x = 1000"):
+        lesson04.exercise3(Naive)
+
+
+def test_exercise3_rejects_an_overflowing_backward():
+    with pytest.raises(ExerciseFailed, match="backward overflows"):
+        lesson04.exercise3(make_softplus(lambda g, x: g / (1 + np.exp(-x))))
 
 
 def test_exercise3_rejects_non_function():
     with pytest.raises(ExerciseFailed, match="subclasses mg.autograd.Function"):
         lesson04.exercise3(lambda x: x)
+
+
+def test_exercise4_accepts_central_differences():
+    assert lesson04.exercise4(SOLUTIONS.numerical_gradient) is True
+
+
+def test_exercise4_rejects_forward_differences():
+    def forward_difference(f, x, eps=1e-6):
+        grad = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            step = x.copy()
+            step[i] += eps
+            grad[i] = (f(step) - f(x)) / eps
+        return grad
+    with pytest.raises(ExerciseFailed, match="like a forward difference"):
+        lesson04.exercise4(forward_difference)

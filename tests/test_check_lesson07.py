@@ -1,115 +1,103 @@
-"""The lesson 07 checkers accept a right answer and reject typical wrong ones with a useful hint."""
+"""The lesson 07 checkers accept right answers and reject typical wrong ones with a message naming the mistake."""
 import math
 
 import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.check import ExerciseFailed, lesson07
+import minigrad.nn as nn
+import minigrad.nn.functional as F
+from minigrad.check import ExerciseFailed, lesson07, reference_solutions
+
+SOLUTIONS = reference_solutions(7)
 
 
-def _counts(pred, target):
-    p, t = pred.numpy(), target.numpy()
-    return int(((p == 1) & (t == 1)).sum()), int(((p == 1) & (t == 0)).sum()), int(((p == 0) & (t == 1)).sum())
+def test_exercise1_accepts_a_module_list():
+    assert lesson07.exercise1(SOLUTIONS.MLP) is True
 
 
-def good_prf(pred, target):
-    tp, fp, fn = _counts(pred, target)
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    return precision, recall, (2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0)
+def test_exercise1_names_layers_in_a_plain_list():
+    class ListMLP(nn.Module):
+        def __init__(self, n_in, n_hidden, n_out, depth):
+            super().__init__()
+            sizes = [n_in] + [n_hidden] * depth
+            self.hidden = [nn.Linear(a, b) for a, b in zip(sizes, sizes[1:])]
+            self.head = nn.Linear(n_hidden, n_out)
+
+        def forward(self, x):
+            for layer in self.hidden:
+                x = F.relu(layer(x))
+            return self.head(x)
+    with pytest.raises(ExerciseFailed, match="plain Python list"):
+        lesson07.exercise1(ListMLP)
 
 
-def test_exercise1_accepts_correct_metrics(capsys):
-    assert lesson07.exercise1(good_prf) is True
-    assert "correct" in capsys.readouterr().out
+def test_exercise1_names_a_relu_on_the_logits():
+    class ReluHead(SOLUTIONS.MLP):
+        def forward(self, x):
+            return F.relu(super().forward(x))
+    with pytest.raises(ExerciseFailed, match="ReLU to the logits"):
+        lesson07.exercise1(ReluHead)
 
 
-def test_exercise1_names_swapped_precision_and_recall():
-    def swapped(pred, target):
-        p, r, f = good_prf(pred, target)
-        return r, p, f
-    with pytest.raises(ExerciseFailed, match="swapped"):
-        lesson07.exercise1(swapped)
+def test_exercise2_accepts_the_in_place_step():
+    assert lesson07.exercise2(SOLUTIONS.sgd_step) is True
 
 
-def test_exercise1_explains_zero_division():
-    def divides_blindly(pred, target):
-        tp, fp, fn = _counts(pred, target)
-        return tp / (tp + fp), tp / (tp + fn), 2 * tp / (2 * tp + fp + fn)
-    with pytest.raises(ExerciseFailed, match="ZeroDivisionError"):
-        lesson07.exercise1(divides_blindly)
-
-
-def test_exercise1_names_arithmetic_mean_f1():
-    def arithmetic(pred, target):
-        p, r, _ = good_prf(pred, target)
-        return p, r, (p + r) / 2
-    with pytest.raises(ExerciseFailed, match="harmonic"):
-        lesson07.exercise1(arithmetic)
-
-
-def good_standardize(train_x, other_x):
-    mean = train_x.mean(dim=0)
-    std = ((train_x - mean) ** 2).mean(dim=0).sqrt()
-    return (train_x - mean) / std, (other_x - mean) / std
-
-
-def test_exercise2_accepts_training_statistics():
-    assert lesson07.exercise2(good_standardize) is True
-
-
-def test_exercise2_catches_leaky_own_statistics():
-    def own_stats(train_x, other_x):
-        return good_standardize(train_x, train_x)[0], good_standardize(other_x, other_x)[0]
-    with pytest.raises(ExerciseFailed, match="training"):
-        lesson07.exercise2(own_stats)
-
-
-def test_exercise2_catches_sample_std():
-    def sample_std(train_x, other_x):
-        mean, std = train_x.mean(dim=0), train_x.std(dim=0)
-        return (train_x - mean) / std, (other_x - mean) / std
-    with pytest.raises(ExerciseFailed, match="n - 1"):
-        lesson07.exercise2(sample_std)
-
-
-def test_exercise2_requires_differentiable_result():
-    def via_numpy(train_x, other_x):
-        a, b = train_x.numpy(), other_x.numpy()
-        m, s = a.mean(0), a.std(0)
-        return mg.tensor((a - m) / s), mg.tensor((b - m) / s)
-    with pytest.raises(ExerciseFailed, match="differentiable"):
-        lesson07.exercise2(via_numpy)
-
-
-def _init_with_std(std_of_layer):
-    def init(linear):
+def test_exercise2_names_rebinding_and_missing_no_grad_and_missing_decay():
+    def rebinding(parameters, lr, weight_decay):
+        for p in parameters:
+            p = p - lr * (p.grad + weight_decay * p)       # noqa: F841 - the mistake under test
+    with pytest.raises(ExerciseFailed, match="only rebinds the name"):
+        lesson07.exercise2(rebinding)
+    def recorded(parameters, lr, weight_decay):
+        for p in parameters:
+            p.sub_(lr * (p.grad + weight_decay * p))
+    with pytest.raises(ExerciseFailed, match="no_grad"):
+        lesson07.exercise2(recorded)
+    def no_decay(parameters, lr, weight_decay):
         with mg.no_grad():
-            linear.weight.normal_(0.0, std_of_layer(linear))
-            linear.bias.zero_()
-        return linear
-    return init
+            for p in parameters:
+                p.sub_(lr * p.grad)
+    with pytest.raises(ExerciseFailed, match="left out the weight decay"):
+        lesson07.exercise2(no_decay)
 
 
-def test_exercise3_accepts_kaiming():
-    assert lesson07.exercise3(_init_with_std(lambda l: math.sqrt(2 / l.weight.shape[1]))) is True
+def test_exercise3_accepts_the_global_norm():
+    assert lesson07.exercise3(SOLUTIONS.clip_by_global_norm) is True
+    assert lesson07.exercise3(nn.utils.clip_grad_norm_) is True
 
 
-def test_exercise3_catches_fan_out():
-    with pytest.raises(ExerciseFailed, match="fan_in = weight.shape"):
-        lesson07.exercise3(_init_with_std(lambda l: math.sqrt(2 / l.weight.shape[0])))
-
-
-def test_exercise3_catches_variance_passed_as_std():
-    with pytest.raises(ExerciseFailed, match="standard deviation, not the variance"):
-        lesson07.exercise3(_init_with_std(lambda l: 2 / l.weight.shape[1]))
-
-
-def test_exercise3_catches_nonzero_bias():
-    def keeps_bias(linear):
+def test_exercise3_names_per_parameter_clipping_and_clipping_below_the_threshold():
+    def per_parameter(parameters, max_norm):
+        parameters = list(parameters)
+        for p in parameters:
+            n = float(np.linalg.norm(p.grad.numpy()))
+            if n > max_norm:
+                with mg.no_grad():
+                    p.grad.mul_(max_norm / n)
+        return math.sqrt(sum(float(np.sum(p.grad.numpy() ** 2)) for p in parameters))
+    with pytest.raises(ExerciseFailed, match="global norm|each parameter"):
+        lesson07.exercise3(per_parameter)
+    def always_scales(parameters, max_norm):
+        parameters = list(parameters)
+        norm = math.sqrt(sum(float(np.sum(p.grad.numpy() ** 2)) for p in parameters))
         with mg.no_grad():
-            linear.weight.normal_(0.0, math.sqrt(2 / linear.weight.shape[1]))
-        return linear
-    with pytest.raises(ExerciseFailed, match="bias"):
-        lesson07.exercise3(keeps_bias)
+            for p in parameters:
+                p.grad.mul_(max_norm / norm)
+        return norm
+    with pytest.raises(ExerciseFailed, match="below max_norm"):
+        lesson07.exercise3(always_scales)
+
+
+def test_exercise4_accepts_the_closed_form():
+    assert lesson07.exercise4(SOLUTIONS.warmup_cosine_lr) is True
+
+
+def test_exercise4_names_a_cosine_that_ignores_the_warm_up():
+    def from_zero(s, base_lr, warmup_steps, total_steps, start_factor=0.01, eta_min=0.0):
+        if s < warmup_steps:
+            return base_lr * (start_factor + (1 - start_factor) * s / warmup_steps)
+        return eta_min + (base_lr - eta_min) * (1 + math.cos(math.pi * s / total_steps)) / 2
+    with pytest.raises(ExerciseFailed, match="counts from step 0"):
+        lesson07.exercise4(from_zero)

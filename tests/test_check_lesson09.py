@@ -1,99 +1,113 @@
-"""The lesson 09 checkers accept right answers and reject typical wrong ones with a useful hint."""
-import math
+"""The lesson 09 checkers accept right answers and reject typical wrong ones with a useful hint.
 
-import numpy as np
+Kernels run on Numba's CUDA simulator when there is no GPU (chosen in tests/conftest.py), where the
+checkers also count global-memory reads.
+"""
 import pytest
+from numba import cuda, float64
 
-import minigrad as mg
-import minigrad.nn.functional as F
-from minigrad.check import ExerciseFailed, lesson09
+from minigrad.check import ExerciseFailed, lesson09, reference_solutions
 
-
-def make_attention(scale=True, softmax_dim=-1, mask_after=False, invert_mask=False):
-    def attention(q, k, v, not_allowed=None):
-        scores = q @ k.transpose(-2, -1)
-        if scale:
-            scores = scores / math.sqrt(q.shape[-1])
-        if not_allowed is not None and not mask_after:
-            scores = scores.masked_fill(~not_allowed if invert_mask else not_allowed, -1e9)
-        weights = F.softmax(scores, dim=softmax_dim)
-        if not_allowed is not None and mask_after:
-            weights = weights.masked_fill(not_allowed, 0.0)
-        return weights @ v, weights
-    return attention
+SOLUTIONS = reference_solutions(9)
+THREADS, TILE = 64, 16
 
 
-def test_exercise1_accepts_correct_attention(capsys):
-    assert lesson09.exercise1(make_attention()) is True
-    assert "correct" in capsys.readouterr().out
+def test_exercise1_accepts_the_tree_reduction():
+    assert lesson09.exercise1(SOLUTIONS.block_sum_kernel) is True
 
 
-def test_exercise1_names_missing_scale():
-    with pytest.raises(ExerciseFailed, match="sqrt"):
-        lesson09.exercise1(make_attention(scale=False))
+@cuda.jit
+def unguarded_sum(x, partial):
+    shared = cuda.shared.array(THREADS, float64)
+    t = cuda.threadIdx.x
+    shared[t] = x[cuda.blockIdx.x * THREADS + t]          # no guard: reads past the end
+    stride = THREADS // 2
+    while stride > 0:
+        cuda.syncthreads()
+        if t < stride:
+            shared[t] += shared[t + stride]
+        stride //= 2
+    if t == 0:
+        partial[cuda.blockIdx.x] = shared[0]
 
 
-def test_exercise1_names_wrong_softmax_axis():
-    with pytest.raises(ExerciseFailed, match="over the queries"):
-        lesson09.exercise1(make_attention(softmax_dim=-2))
+@cuda.jit
+def half_tree_sum(x, partial):
+    shared = cuda.shared.array(THREADS, float64)
+    t = cuda.threadIdx.x
+    i = cuda.blockIdx.x * THREADS + t
+    shared[t] = x[i] if i < x.size else 0.0
+    stride = THREADS // 4                                  # starts one level too low
+    while stride > 0:
+        cuda.syncthreads()
+        if t < stride:
+            shared[t] += shared[t + stride]
+        stride //= 2
+    if t == 0:
+        partial[cuda.blockIdx.x] = shared[0]
 
 
-def test_exercise1_names_mask_after_softmax():
-    with pytest.raises(ExerciseFailed, match="after the softmax"):
-        lesson09.exercise1(make_attention(mask_after=True))
+@cuda.jit
+def rereading_sum(x, partial):
+    t = cuda.threadIdx.x
+    if t == 0:                                             # one thread reads the whole block from global memory
+        total = 0.0
+        for j in range(THREADS):
+            i = cuda.blockIdx.x * THREADS + j
+            if i < x.size:
+                total += x[i]
+        partial[cuda.blockIdx.x] = total + 0.0 * x[0]      # ... and one extra read
 
 
-def test_exercise1_names_inverted_mask():
-    with pytest.raises(ExerciseFailed, match="polarity"):
-        lesson09.exercise1(make_attention(invert_mask=True))
+def test_exercise1_names_the_missing_guard_and_the_short_tree():
+    with pytest.raises(ExerciseFailed, match="out of bounds"):
+        lesson09.exercise1(unguarded_sum)
+    with pytest.raises(ExerciseFailed, match="wrote"):
+        lesson09.exercise1(half_tree_sum)
 
 
-def test_exercise1_needs_differentiable_answer():
-    def via_numpy(q, k, v, not_allowed=None):
-        out, weights = make_attention()(q, k, v, not_allowed)
-        return mg.tensor(out.numpy(), requires_grad=True), weights   # cuts the graph
-    with pytest.raises(ExerciseFailed, match="gradcheck"):
-        lesson09.exercise1(via_numpy)
+def test_exercise1_counts_reads():
+    with pytest.raises(ExerciseFailed, match="read x .* times"):
+        lesson09.exercise1(rereading_sum)
 
 
-def test_exercise2_accepts_and_rejects():
-    assert lesson09.exercise2(lambda n: mg.tensor(np.triu(np.ones((n, n), dtype=bool), k=1))) is True
-    with pytest.raises(ExerciseFailed, match="diagonal"):
-        lesson09.exercise2(lambda n: mg.tensor(np.triu(np.ones((n, n), dtype=bool), k=0)))
-    with pytest.raises(ExerciseFailed, match="polarity"):
-        lesson09.exercise2(lambda n: mg.tensor(np.tril(np.ones((n, n), dtype=bool), k=0)))
-    with pytest.raises(ExerciseFailed, match="bool"):
-        lesson09.exercise2(lambda n: mg.tensor(np.triu(np.ones((n, n)), k=1)))
+@cuda.jit
+def stub_kernel(x, partial):
+    """Hint: ..."""
+    raise NotImplementedError("exercise 1")
 
 
-def positions(max_len, dim, swap=False, exponent_divisor=None):
-    p = np.arange(max_len)[:, None]
-    omega = 10000.0 ** (-np.arange(0, dim, 2) / (exponent_divisor or dim))
-    pe = np.zeros((max_len, dim))
-    pe[:, 0::2], pe[:, 1::2] = (np.cos(p * omega), np.sin(p * omega)) if swap else (np.sin(p * omega), np.cos(p * omega))
-    return pe
+def test_a_kernel_stub_is_not_yet_solved(capsys):
+    assert lesson09.exercise1(stub_kernel) is False
+    assert "lesson09.exercise1: not yet solved" in capsys.readouterr().out
 
 
-def test_exercise3_accepts_and_names_mistakes():
-    assert lesson09.exercise3(positions) is True
-    with pytest.raises(ExerciseFailed, match="swapped"):
-        lesson09.exercise3(lambda n, d: positions(n, d, swap=True))
-    with pytest.raises(ExerciseFailed, match="exponent"):
-        lesson09.exercise3(lambda n, d: positions(n, d, exponent_divisor=d / 2))
+def test_exercise2_accepts_the_sum_of_launch_sizes():
+    assert lesson09.exercise2(SOLUTIONS.full_sum_reads) is True
 
 
-def layer_norm(correction=0, eps_inside=True):
-    def norm(x, weight, bias, eps=1e-5):
-        mu = x.mean(dim=-1, keepdim=True)
-        var = ((x - mu) ** 2).sum(dim=-1, keepdim=True) / (x.shape[-1] - correction)
-        denominator = (var + eps).sqrt() if eps_inside else var.sqrt() + eps
-        return (x - mu) / denominator * weight + bias
-    return norm
+def test_exercise2_names_one_launch_only():
+    with pytest.raises(ExerciseFailed, match="only the first launch"):
+        lesson09.exercise2(lambda n, threads=64: n if n > 1 else 0)
 
 
-def test_exercise4_accepts_and_names_mistakes():
-    assert lesson09.exercise4(layer_norm()) is True
-    with pytest.raises(ExerciseFailed, match="unbiased"):
-        lesson09.exercise4(layer_norm(correction=1))
-    with pytest.raises(ExerciseFailed, match="inside the square root"):
-        lesson09.exercise4(layer_norm(eps_inside=False))
+def test_exercise3_accepts_the_tiled_transpose():
+    assert lesson09.exercise3(SOLUTIONS.transpose_kernel) is True
+
+
+@cuda.jit
+def unswapped_blocks(a, out):
+    tile = cuda.shared.array((TILE, TILE + 1), float64)
+    tx, ty = cuda.threadIdx.x, cuda.threadIdx.y
+    bx, by = cuda.blockIdx.x, cuda.blockIdx.y
+    if by * TILE + ty < a.shape[0] and bx * TILE + tx < a.shape[1]:
+        tile[ty, tx] = a[by * TILE + ty, bx * TILE + tx]
+    cuda.syncthreads()
+    r, c = by * TILE + ty, bx * TILE + tx                  # forgot to swap the block indices
+    if r < out.shape[0] and c < out.shape[1]:
+        out[r, c] = tile[tx, ty]
+
+
+def test_exercise3_names_unswapped_block_indices():
+    with pytest.raises(ExerciseFailed, match="never written|a.T there"):
+        lesson09.exercise3(unswapped_blocks)

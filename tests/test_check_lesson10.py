@@ -1,78 +1,59 @@
-"""The lesson 10 checkers accept right answers and reject typical wrong ones with a useful hint."""
+"""The lesson 10 checkers accept right answers and reject typical wrong ones with a message naming the mistake."""
+import math
+
 import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.check import ExerciseFailed, lesson10
-from minigrad.text import basic_tokenize
+import minigrad.nn.functional as F
+from minigrad.check import ExerciseFailed, lesson10, reference_solutions
+
+SOLUTIONS = reference_solutions(10)
 
 
-def encode_batch(texts, vocab, max_len, with_cls=True, pad_left=False):
-    start = [vocab.cls_id] if with_cls else []
-    rows = [(start + vocab.encode(basic_tokenize(t)))[:max_len] for t in texts]
-    width = max(len(r) for r in rows)
-    ids = np.full((len(rows), width), vocab.pad_id, dtype=np.int64)
-    mask = np.zeros((len(rows), width), dtype=bool)
-    for i, row in enumerate(rows):
-        if pad_left:
-            ids[i, width - len(row):], mask[i, width - len(row):] = row, True
-        else:
-            ids[i, :len(row)], mask[i, :len(row)] = row, True
-    return ids, mask
+def test_exercise1_accepts_reshape_then_transpose():
+    assert lesson10.exercise1(SOLUTIONS.split_heads, SOLUTIONS.merge_heads) is True
 
 
-def test_exercise1_accepts_correct_encoding(capsys):
-    assert lesson10.exercise1(encode_batch) is True
-    assert "correct" in capsys.readouterr().out
+def test_exercise1_names_the_scrambling_reshape():
+    def straight(x, n_heads):
+        n, length, e = x.shape
+        return x.reshape(n, n_heads, length, e // n_heads)
+    with pytest.raises(ExerciseFailed, match="cuts the FLAT memory"):
+        lesson10.exercise1(straight, SOLUTIONS.merge_heads)
 
 
-def test_exercise1_catches_missing_cls():
-    with pytest.raises(ExerciseFailed, match="<cls>"):
-        lesson10.exercise1(lambda t, v, m: encode_batch(t, v, m, with_cls=False))
+def test_exercise1_rejects_a_merge_that_does_not_invert():
+    def merge_without_transpose(x):
+        n, h, length, d = x.shape
+        return x.reshape(n, length, h * d)
+    with pytest.raises(ExerciseFailed, match="merge_heads\\(split_heads\\(x\\)\\) is not x"):
+        lesson10.exercise1(SOLUTIONS.split_heads, merge_without_transpose)
 
 
-def test_exercise1_catches_left_padding():
-    with pytest.raises(ExerciseFailed, match="mask"):
-        lesson10.exercise1(lambda t, v, m: encode_batch(t, v, m, pad_left=True))
+def test_exercise2_accepts_the_cached_step():
+    assert lesson10.exercise2(SOLUTIONS.attend_last) is True
 
 
-def test_exercise1_catches_inverted_mask():
-    def inverted(t, v, m):
-        ids, mask = encode_batch(t, v, m)
-        return ids, ~mask
-    with pytest.raises(ExerciseFailed, match="True marks real tokens"):
-        lesson10.exercise1(inverted)
+def test_exercise2_names_the_missing_scale():
+    with pytest.raises(ExerciseFailed, match="sqrt\\(d\\)"):
+        lesson10.exercise2(lambda q, k, v: F.softmax(q @ k.transpose(-2, -1), dim=-1) @ v)
 
 
-def confusion(true, pred, n):
-    m = np.zeros((n, n), dtype=np.int64)
-    np.add.at(m, (true, pred), 1)
-    return m
+def test_exercise3_accepts_alibi():
+    assert lesson10.exercise3(SOLUTIONS.alibi_attention) is True
 
 
-def test_exercise2_accepts_and_names_transpose():
-    assert lesson10.exercise2(confusion) is True
-    with pytest.raises(ExerciseFailed, match="swapped"):
-        lesson10.exercise2(lambda t, p, n: confusion(t, p, n).T)
-
-
-def test_exercise2_needs_full_size_matrix():
-    with pytest.raises(ExerciseFailed, match="shape"):
-        lesson10.exercise2(lambda t, p, n: confusion(np.unique(t, return_inverse=True)[1], np.unique(p, return_inverse=True)[1], len(set(t) | set(p))))
-
-
-def _predict(model, encoder, texts, use_eval=True):
-    if use_eval:
-        model.eval()
-    ids, mask = encoder.batch(encoder.encode_all(texts))
-    with mg.no_grad():
-        return model(mg.tensor(ids), mg.tensor(mask)).argmax(dim=1).tolist()
-
-
-def test_exercise3_accepts_eval_mode_prediction():
-    assert lesson10.exercise3(_predict) is True
-
-
-def test_exercise3_names_forgotten_eval():
-    with pytest.raises(ExerciseFailed, match="model.eval"):
-        lesson10.exercise3(lambda m, e, t: _predict(m, e, t, use_eval=False))
+def test_exercise3_names_the_sign_of_the_penalty_and_the_missing_mask():
+    def plus(q, k, v, slope):
+        return SOLUTIONS.alibi_attention(q, k, v, -slope)
+    with pytest.raises(ExerciseFailed, match="wrong sign"):
+        lesson10.exercise3(plus)
+    def unmasked(q, k, v, slope):
+        length = q.shape[-2]
+        pos = np.arange(length)
+        distance = mg.tensor((pos[:, None] - pos[None, :]).astype(np.float64))
+        w = F.softmax(q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]) - slope * distance, dim=-1)
+        return w @ v, w
+    with pytest.raises(ExerciseFailed, match="Future keys"):
+        lesson10.exercise3(unmasked)

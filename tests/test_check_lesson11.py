@@ -1,67 +1,81 @@
-"""The lesson 11 checkers accept right answers and reject typical wrong ones with a useful hint."""
+"""The lesson 11 checkers accept right answers and reject typical wrong ones with a message naming the mistake."""
 import numpy as np
 import pytest
 
-import minigrad as mg
-from minigrad.check import ExerciseFailed, lesson11
+import minigrad.nn.functional as F
+from minigrad.check import ExerciseFailed, lesson11, reference_solutions
+
+SOLUTIONS = reference_solutions(11)
 
 
-def saliency(model, ids, mask, target, times_input=True, absolute=False):
-    vectors = model.embed(ids).detach().requires_grad_()
-    model.classify(model.encode(vectors, mask), mask)[0, target].backward()
-    grad = vectors.grad.numpy()[0]
-    scores = (grad * vectors.detach().numpy()[0]).sum(-1) if times_input else grad.sum(-1)
-    return np.abs(scores) if absolute else scores
+def layer_norm(x, gamma, beta, eps=1e-5):
+    mu = x.mean(dim=-1, keepdim=True)
+    var = ((x - mu) ** 2).mean(dim=-1, keepdim=True)
+    return (x - mu) / (var + eps).sqrt() * gamma + beta
 
 
-def test_exercise1_accepts_gradient_times_input(capsys):
-    assert lesson11.exercise1(saliency) is True
-    assert "correct" in capsys.readouterr().out
+def feed_forward(x, layer):
+    return F.relu(x @ layer.linear1.weight.T + layer.linear1.bias) @ layer.linear2.weight.T + layer.linear2.bias
 
 
-def test_exercise1_names_plain_gradient():
-    with pytest.raises(ExerciseFailed, match="multiply it by the input"):
-        lesson11.exercise1(lambda m, i, k, t: saliency(m, i, k, t, times_input=False))
+SOLUTIONS.layer_norm, SOLUTIONS.feed_forward = layer_norm, feed_forward    # what the notebook defines
 
 
-def test_exercise1_names_lost_sign():
-    with pytest.raises(ExerciseFailed, match="Keep the sign"):
-        lesson11.exercise1(lambda m, i, k, t: saliency(m, i, k, t, absolute=True))
+def test_exercise1_accepts_the_pre_norm_block():
+    assert lesson11.exercise1(SOLUTIONS.pre_norm_block, layer_norm, feed_forward) is True
 
 
-def occlusion(model, ids, mask, target, flip=False):
-    with mg.no_grad():
-        vectors = model.embed(ids)
-        full = model.classify(model.encode(vectors, mask), mask).numpy()[0, target]
-        out = []
-        for t in range(ids.shape[1]):
-            zeroed = vectors.clone()
-            zeroed.data[0, t] = 0
-            out.append(full - model.classify(model.encode(zeroed, mask), mask).numpy()[0, target])
-    return -np.array(out) if flip else np.array(out)
+def attend(layer, h, mask):
+    return layer.self_attn(h, h, h, key_padding_mask=mask, need_weights=False)[0]
 
 
-def test_exercise2_accepts_and_names_flipped_sign():
-    assert lesson11.exercise2(occlusion) is True
-    with pytest.raises(ExerciseFailed, match="sign is flipped"):
-        lesson11.exercise2(lambda m, i, k, t: occlusion(m, i, k, t, flip=True))
+def test_exercise1_names_the_post_norm_block():
+    def post(x, layer, mask=None):
+        x = layer_norm(x + attend(layer, x, mask), layer.norm1.weight, layer.norm1.bias)
+        return layer_norm(x + feed_forward(x, layer), layer.norm2.weight, layer.norm2.bias)
+    with pytest.raises(ExerciseFailed, match="That is the post-norm block"):
+        lesson11.exercise1(post, layer_norm, feed_forward)
 
 
-def entropy(weights, n_real):
-    w = weights[:n_real, :n_real]
-    return float(-(w * np.log(np.where(w > 0, w, 1.0))).sum(-1).mean())
+def test_exercise1_names_a_normalised_skip_and_a_dropped_mask():
+    def normalised_skip(x, layer, mask=None):
+        h = layer_norm(x, layer.norm1.weight, layer.norm1.bias)
+        x = h + attend(layer, h, mask)
+        return x + feed_forward(layer_norm(x, layer.norm2.weight, layer.norm2.bias), layer)
+    with pytest.raises(ExerciseFailed, match="skip connection carries LN1"):
+        lesson11.exercise1(normalised_skip, layer_norm, feed_forward)
+    def no_mask(x, layer, mask=None):
+        return SOLUTIONS.pre_norm_block(x, layer, None)
+    with pytest.raises(ExerciseFailed, match="ignored key_padding_mask"):
+        lesson11.exercise1(no_mask, layer_norm, feed_forward)
 
 
-def test_exercise3_accepts_and_explains_nan():
-    assert lesson11.exercise3(entropy) is True
-    with np.errstate(divide="ignore", invalid="ignore"):
-        with pytest.raises(ExerciseFailed, match="0 \\* log\\(0\\)"):
-            lesson11.exercise3(lambda w, n: float(-(w[:n, :n] * np.log(w[:n, :n])).sum(-1).mean()))
+def test_exercise2_accepts_rms_norm():
+    assert lesson11.exercise2(SOLUTIONS.rms_norm) is True
 
 
-def test_exercise3_names_padding_rows():
-    def with_padding_rows(w, n):
-        part = w[:, :n]
-        return float(-(part * np.log(np.where(part > 0, part, 1.0))).sum(-1).mean())
-    with pytest.raises(ExerciseFailed, match="padding rows"):
-        lesson11.exercise3(with_padding_rows)
+def test_exercise2_names_centring_and_eps_outside():
+    def centred(x, weight, eps=1e-6):
+        mu = x.mean(dim=-1, keepdim=True)
+        return weight * (x - mu) / (((x - mu) ** 2).mean(dim=-1, keepdim=True) + eps).sqrt()
+    with pytest.raises(ExerciseFailed, match="does NOT subtract the mean"):
+        lesson11.exercise2(centred)
+    with pytest.raises(ExerciseFailed, match="INSIDE the square root"):
+        lesson11.exercise2(lambda x, weight, eps=1e-6: weight * x / ((x * x).mean(dim=-1, keepdim=True).sqrt() + eps))
+
+
+def test_exercise3_accepts_the_derived_backward():
+    assert lesson11.exercise3(SOLUTIONS.rms_norm_backward) is True
+
+
+def test_exercise3_names_a_constant_r_and_layer_norms_formula():
+    def constant_r(x, weight, grad_out, eps=1e-6):
+        return weight * grad_out / np.sqrt((x * x).mean(axis=-1, keepdims=True) + eps)
+    with pytest.raises(ExerciseFailed, match="treated r as a constant"):
+        lesson11.exercise3(constant_r)
+    def layer_norm_formula(x, weight, grad_out, eps=1e-6):
+        r = 1 / np.sqrt((x * x).mean(axis=-1, keepdims=True) + eps)
+        g, x_hat = weight * grad_out, x * r
+        return r * (g - g.mean(axis=-1, keepdims=True) - x_hat * (g * x_hat).mean(axis=-1, keepdims=True))
+    with pytest.raises(ExerciseFailed, match="layer norm's backward"):
+        lesson11.exercise3(layer_norm_formula)

@@ -5,6 +5,8 @@ must pass gradcheck (float64, the kernels are compiled for float64 too), and sho
 runs must follow the CPU run step by step.  The simulator is slow, so shapes are tiny and
 deliberately odd (not multiples of any block or tile size).
 """
+import warnings
+
 import numpy as np
 import pytest
 
@@ -12,6 +14,9 @@ import minigrad as mg
 import minigrad.nn.functional as F
 from minigrad import nn, optim
 from minigrad.autograd import gradcheck
+
+# The simulator says once per process that it is slow (tested below); the other tests know.
+pytestmark = pytest.mark.filterwarnings("ignore::minigrad.backends.cuda_backend.SimulatorWarning")
 
 
 def on(device, array, requires_grad=False):
@@ -159,3 +164,55 @@ def test_engine_matmul_with_every_kernel_version(version, gpu_device):
         y.sum().backward()
     np.testing.assert_allclose(y.numpy(), expected, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(x.grad.numpy(), m.sum(axis=(0, 2))[None, :].repeat(3, 0), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # -inf - (-inf) on the simulator's NumPy
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.1])
+def test_cross_entropy_at_huge_and_minus_inf_logits_matches_cpu(label_smoothing, gpu_device):
+    # Logits of 1e30 once gave loss 0 and gradient [0, 1, 1] on the GPU (log p = x - (max + log sum)
+    # rounds away log 3), and a -inf logit without smoothing gave NaN (0 * -inf). CPU: 1.0986,
+    # [-2/3, 1/3, 1/3]; a -inf class is simply impossible (with smoothing: loss +inf).
+    logits = np.array([[1e30, 1e30, 1e30], [0.0, -np.inf, 2.0], [-np.inf, 1.0, 3.0]], dtype=np.float32)
+    target = np.array([0, 2, 1])
+    results = {}
+    for device in ("cpu", gpu_device):
+        x = on(device, logits, requires_grad=True)
+        losses = F.cross_entropy(x, on(device, target), reduction="none", label_smoothing=label_smoothing)
+        losses[0].backward()
+        results[device] = (losses.detach().numpy(), x.grad.numpy())
+    (cpu_loss, cpu_grad), (gpu_loss, gpu_grad) = results["cpu"], results[gpu_device]
+    np.testing.assert_allclose(gpu_loss, cpu_loss, rtol=1e-6)
+    np.testing.assert_allclose(gpu_grad, cpu_grad, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(gpu_loss[0], np.log(3.0), rtol=1e-6)  # -log(1/3), smoothed or not
+    q = np.array([1 - label_smoothing, 0, 0]) + label_smoothing / 3
+    np.testing.assert_allclose(gpu_grad[0], 1 / 3 - q, rtol=1e-6)  # softmax - target: [-2/3, 1/3, 1/3] unsmoothed
+    assert not np.isnan(gpu_loss).any() and np.isinf(gpu_loss[1:]).all() == (label_smoothing > 0)
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [((0, 3), (3, 4)), ((3, 0), (0, 4)), ((2, 0, 3), (3, 4)),
+                                              ((0,), (0,)), ((3,), (3, 0)), ((2, 3, 0), (0, 5))])
+def test_matmul_of_empty_shapes_matches_cpu(a_shape, b_shape, gpu_device):
+    # (0, 3) @ (3, 4) once raised on the GPU devices (a reshape to (-1, 0, 3) of an empty array).
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal(a_shape).astype(np.float32), rng.standard_normal(b_shape).astype(np.float32)
+    results = {}
+    for device in ("cpu", gpu_device):
+        x, w = on(device, a, requires_grad=True), on(device, b, requires_grad=True)
+        y = x @ w
+        y.sum().backward()
+        results[device] = (y.numpy(), x.grad.numpy(), w.grad.numpy())
+    for cpu_array, gpu_array in zip(results["cpu"], results[gpu_device]):
+        assert gpu_array.shape == cpu_array.shape
+        np.testing.assert_array_equal(gpu_array, cpu_array)  # all zeros, or empty
+
+
+def test_the_simulator_says_once_that_it_is_not_for_training(gpu_device):
+    if gpu_device == "cuda":
+        pytest.skip("this process runs the real GPU, so it cannot start the simulator")
+    from minigrad.backends.cuda_backend import CudaBackend, SimulatorWarning
+
+    with pytest.warns(SimulatorWarning, match=r"not to train.*use device 'cpu'"):
+        CudaBackend(simulate=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mg.zeros(2, device="cudasim") + 1  # the cached backend does not repeat it

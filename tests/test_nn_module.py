@@ -205,7 +205,7 @@ def test_repr_is_nested_like_pytorch():
         "  (0): Linear(in_features=3, out_features=4, bias=True)\n"
         "  (1): ReLU()\n"
         "  (2): Sequential(\n"
-        "    (0): Dropout(p=0.1)\n"
+        "    (0): Dropout(p=0.1, inplace=False)\n"
         "    (1): LayerNorm((4,), eps=1e-05, elementwise_affine=True)\n"
         "  )\n"
         ")")

@@ -72,7 +72,11 @@ def test_scheduler_state_dict_resumes():
     lrs(sched, 7)
     state = sched.state_dict()
     assert state["last_epoch"] == 7 and "optimizer" not in state
-    fresh = lr_scheduler.CosineAnnealingLR(make_optimizer(), T_max=20)
+    # As in PyTorch, the schedules are chainable (they continue from the optimizer's current lr),
+    # so resuming restores the optimizer's state (which holds the lr) as well as the scheduler's.
+    fresh_optimizer = make_optimizer()
+    fresh = lr_scheduler.CosineAnnealingLR(fresh_optimizer, T_max=20)
+    fresh_optimizer.load_state_dict(opt.state_dict())
     fresh.load_state_dict(state)
     fresh.step()
     sched.step()

@@ -7,6 +7,7 @@
 # * the matrix inverse ($A A^{-1} = I$), the dot product and the cross product;
 # * NumPy's broadcasting rules, which minigrad follows exactly;
 # * the gradient of each of these operations, derived by hand and confirmed with `mg.autograd.gradcheck`.
+# * how many digits `float16`, `bfloat16`, `float32` and `float64` keep, and how far they reach.
 #
 # **What this lesson assumes:** Python, a little NumPy (arrays, `shape`, indexing), and what a matrix and a
 # derivative are. Gradients appear here as a *check* only. Lesson 04 explains how autograd computes them.
@@ -29,16 +30,16 @@ np.set_printoptions(precision=4, suppress=True)
 # %% [markdown]
 # ## 1. A tensor is an array that remembers where it came from
 #
-# `mg.tensor(data)` makes a tensor. The numbers live in `t.data`, a plain NumPy array on the CPU. The
-# dtype follows PyTorch's rules: Python floats become `float32`, and a NumPy array keeps its own dtype. What a
-# tensor adds to an array is the `requires_grad` flag and a record of the operation that produced it. Lesson 04
-# covers that record.
+# `mg.tensor(data)` makes a tensor; `t.numpy()` gives its numbers back as a NumPy array (on the CPU, in this
+# lesson). The dtype follows PyTorch's rules: Python floats become `float32`, and a NumPy array keeps its own
+# dtype. What a tensor adds to an array is the `requires_grad` flag and a record of the operation that produced
+# it. Lesson 04 covers that record.
 
 # %%
 a = mg.tensor([[1.0, 2.0], [3.0, 4.0]])
 b = mg.tensor(np.array([[1.0, 2.0], [3.0, 4.0]]))      # a float64 NumPy array stays float64
 print(a, a.dtype, a.shape)
-print(b.dtype, type(b.data))
+print(b.dtype, type(b.numpy()))
 np.testing.assert_array_equal(a.numpy(), b.numpy())
 assert a.dtype == mg.float32 and b.dtype == mg.float64
 
@@ -246,6 +247,40 @@ assert mg.autograd.gradcheck(lambda x, b: x * b, (X, bias))
 print("the bias gradient is G summed over the batch:", bias.grad.numpy())
 
 # %% [markdown]
+# ## 6. Numbers have limited precision (a thread through the course)
+#
+# A `float32` keeps 24 significant bits, a `float64` 53. The gap between 1 and the next number is the **machine
+# epsilon**, $2^{-23}\approx 1.2\times10^{-7}$ and $2^{-52}\approx 2.2\times10^{-16}$: adding less than about half of it to 1 changes
+# nothing. The 16-bit formats used to train large models trade precision or range: `float16` has 11 significant
+# bits and overflows above 65504; `bfloat16` keeps `float32`'s 8 exponent bits (range up to $\approx3.4\times10^{38}$)
+# but only 8 significant bits (epsilon $2^{-7}\approx 0.0078$). NumPy has no `bfloat16`; a `float32` with its low 16 bits
+# cleared is one, so we can still look at it. Lessons 02–04 come back to what this costs: overflow in `exp`, the
+# step size of a finite difference, and why `gradcheck` runs in `float64`; lesson 07 shows the fix for tiny
+# `float16` gradients (loss scaling).
+
+# %%
+def to_bfloat16(x):
+    """Round-toward-zero to bfloat16: keep the top 16 bits (sign, 8 exponent bits, 7 fraction bits) of a float32."""
+    bits = np.asarray(x, dtype=np.float32).view(np.uint32) & np.uint32(0xFFFF0000)
+    return bits.view(np.float32)
+
+for dtype, bits in [(np.float16, 11), (np.float32, 24), (np.float64, 53)]:
+    eps = np.finfo(dtype).eps
+    assert eps == 2.0 ** (1 - bits)
+    assert dtype(1) + dtype(eps) != dtype(1) and dtype(1) + dtype(eps / 4) == dtype(1)
+    print(f"{np.dtype(dtype).name:8s} eps {eps:.3g}   largest {np.finfo(dtype).max:.4g}")
+assert np.finfo(np.float16).max == 65504 and np.isinf(np.float16(70000.0))
+bf16_eps = to_bfloat16(1 + 2.0 ** -7) - 1
+assert bf16_eps == 2.0 ** -7 and to_bfloat16(1 + 2.0 ** -8) == 1.0    # 8 significant bits
+assert np.isfinite(to_bfloat16(3e38)) and to_bfloat16(3e38) > 1e38      # float32's range
+print(f"bfloat16 eps {bf16_eps:.3g}   largest {to_bfloat16(np.finfo(np.float32).max):.4g}")
+sum32 = np.float32(0)
+for _ in range(10000):
+    sum32 += np.float32(0.1)                     # 10 000 roundings of a number float32 cannot hold exactly
+print(f"0.1 added 10000 times: float32 {sum32:.6f}, float64 {sum(0.1 for _ in range(10000)):.12f}")
+assert abs(sum32 - 1000) > 1e-3 and abs(sum(0.1 for _ in range(10000)) - 1000) < 1e-9
+
+# %% [markdown]
 # > **Common mistakes**
 # > * **Mixing up the indices**: $C_{ij} = \sum_k A_{ik}B_{kj}$, not $A_{ik}B_{jk}$. The second form computes
 # >   $AB^\top$ and only happens to work when $B$ is square.
@@ -260,52 +295,71 @@ print("the bias gradient is G summed over the batch:", bias.grad.numpy())
 # %% [markdown]
 # ## Exercises
 #
-# Each exercise has a working answer in its cell, so the notebook runs from top to bottom. Replace the body
-# with your own code, then run the `check` call. It tests your function on inputs it chooses and tells you what
-# is wrong.
+# Each exercise is a stub: a function with its task, signature and a hint in the docstring, whose body raises
+# `NotImplementedError`. Replace that line with your code and run the cell; the checker below it tests your
+# function on inputs of its own and says what is wrong (until then it reports "not yet solved"). Reference
+# solutions are in the repository, in `lessons/_solutions/lesson01.py` — try first.
 #
-# **Exercise 1.** Write `matmul_loops(A, B)` for NumPy arrays, without `@`, `np.dot` or `np.matmul`.
+# **Exercise 1 — the matrix product as a sum of outer products.** Section 2 computed $C_{ij}$ one entry at a time.
+# The same product is also $C = \sum_p a_{:p}\, b_{p:}$: column $p$ of $A$ times row $p$ of $B$, an $(m, n)$
+# matrix for every $p$, added up. Write it without `@`, `np.dot`, `np.matmul`, `np.einsum` or `np.tensordot`
+# (the checker hands you arrays that refuse them).
 
 # %%
 from minigrad.check import lesson01
 
-def my_matmul(A, B):
-    m, k = A.shape
-    n = B.shape[1]
-    return [[sum(A[i, p] * B[p, j] for p in range(k)) for j in range(n)] for i in range(m)]
+def matmul_outer(A, B):
+    """Return A @ B for NumPy arrays A (m, k) and B (k, n) as the sum over p of np.outer(A[:, p], B[p, :]).
 
-lesson01.exercise1(my_matmul)
+    Hint: start from C = np.zeros((m, n)) and add one outer product per p; np.outer is allowed.
+    """
+    raise NotImplementedError("exercise 1: write matmul_outer")
+
+lesson01.exercise1(matmul_outer)
 
 # %% [markdown]
-# **Exercise 2.** Write `broadcast_shape(shape_a, shape_b)`. It returns the broadcast shape as a tuple, and
-# raises `ValueError` when the two shapes do not broadcast. Do not call `np.broadcast_shapes`.
+# **Exercise 2 — the broadcasting rule.** Write `broadcast_shape(shape_a, shape_b)`: the broadcast shape as a
+# tuple, or `ValueError` when the two shapes do not broadcast. Do not call `np.broadcast_shapes`.
 
 # %%
 def broadcast_shape(shape_a, shape_b):
-    n = max(len(shape_a), len(shape_b))
-    a = (1,) * (n - len(shape_a)) + tuple(shape_a)
-    b = (1,) * (n - len(shape_b)) + tuple(shape_b)
-    result = []
-    for x, y in zip(a, b):
-        if x != y and x != 1 and y != 1:
-            raise ValueError(f"sizes {x} and {y} do not broadcast")
-        result.append(max(x, y))
-    return tuple(result)
+    """Return the shape NumPy broadcasting gives for shape_a and shape_b (tuples of ints), or raise ValueError.
+
+    Hint: pad the shorter shape with 1s on the LEFT, then compare position by position.
+    """
+    raise NotImplementedError("exercise 2: write broadcast_shape")
 
 lesson01.exercise2(broadcast_shape)
 
 # %% [markdown]
-# **Exercise 3.** Write the cross product of two `(3,)` minigrad tensors from the component formula, using
-# only minigrad operations: indexing `a[0]`, `*`, `-`, and `mg.stack`. The checker also runs `gradcheck` on
-# your function, so staying inside minigrad is part of the answer.
+# **Exercise 3 — a cross product autograd can see through.** Write the cross product of two `(3,)` minigrad tensors
+# from the component formula, using only minigrad operations: indexing `a[0]`, `*`, `-`, and `mg.stack`. The
+# checker also runs `gradcheck` on your function, so staying inside minigrad is part of the answer.
 
 # %%
 def my_cross(a, b):
-    return mg.stack([a[1] * b[2] - a[2] * b[1],
-                     a[2] * b[0] - a[0] * b[2],
-                     a[0] * b[1] - a[1] * b[0]])
+    """Return a x b for minigrad tensors a, b of shape (3,), as a (3,) tensor built from minigrad ops.
+
+    Hint: component i uses the two other coordinates, e.g. c0 = a1 b2 - a2 b1; mg.stack([c0, c1, c2]).
+    """
+    raise NotImplementedError("exercise 3: write my_cross")
 
 lesson01.exercise3(my_cross)
+
+# %% [markdown]
+# **Exercise 4 — the gradient of solving a linear system.** For $x = A^{-1}b$ and a loss with $G = \partial L/\partial x$,
+# derive $\partial L/\partial b$ and $\partial L/\partial A$ (use section 3's $d(A^{-1}) = -A^{-1}\,dA\,A^{-1}$), and
+# return both as NumPy arrays. The checker compares them with autograd through `mg.linalg.inv(A) @ b`.
+
+# %%
+def solve_gradients(A, b, G):
+    """Given NumPy A (n, n), b (n,) and G = dL/dx (n,) for x = A^{-1} b, return (dL/dA, dL/db).
+
+    Hint: dx = A^{-1} db - A^{-1} dA x, so dL = <A^{-T} G, db> - <A^{-T} G x^T, dA>.
+    """
+    raise NotImplementedError("exercise 4: write solve_gradients")
+
+lesson01.exercise4(solve_gradients)
 
 # %% [markdown]
 # **Next:** lesson 02 applies functions elementwise, namely the activations of a neural network, and computes their

@@ -6,7 +6,8 @@
 # * why every softmax implementation subtracts the maximum first, shown by a real overflow at logits of
 #   $10^4$;
 # * the softmax Jacobian $\partial y/\partial x = \operatorname{diag}(y) - y y^\top$, checked against finite
-#   differences.
+#   differences;
+# * the precision thread: a sigmoid that never overflows, and why the max shift also protects `float32`.
 #
 # **What this lesson assumes:** lesson 01 (tensors, `gradcheck`), and the chain rule for functions of one
 # variable.
@@ -86,7 +87,44 @@ plt.show()
 # * tanh's peak slope is 1, so it shrinks gradients less;
 # * ReLU has slope exactly 1 wherever it is active, and exactly 0 where it is not. A unit whose input stays
 #   negative never learns again (a "dead ReLU").
+
+# %%
+assert np.isclose(derivatives["sigmoid"].max(), 0.25, atol=1e-4)   # slope peaks at 1/4 (0 itself is not on the grid)
+assert np.argmax(derivatives["sigmoid"]) in np.flatnonzero(np.abs(x_np) < 0.03)  # ... at x = 0
+assert 0.25 ** 10 < 1e-6 < 4 * 0.25 ** 10                                    # ten layers: at most ~1e-6 of it left
+assert np.isclose(derivatives["tanh"].max(), 1.0, atol=1e-3)                  # tanh's peak slope is 1
+assert set(np.unique(derivatives["relu"])) == {0.0, 1.0}                      # ReLU: exactly 0 or 1
+
+# %% [markdown]
+# ### Computing the sigmoid without overflow
 #
+# Two textbook forms of the sigmoid are equal on paper and not in floating point. $e^x/(1+e^x)$ overflows for
+# $x \gtrsim 709$ in `float64` (88 in `float32`) and returns `inf/inf = nan`. $1/(1+e^{-x})$ is fine for large
+# $x$ but computes $e^{1000} = \infty$ on the way to the right answer 0 at $x = -1000$ (NumPy warns; a GPU kernel
+# would silently compute on an `inf`). The stable form picks, for each sign of $x$, the version whose
+# exponential is $\le 1$:
+#
+# $$s(x) = \frac{1}{1+e^{-x}}\ \ (x \ge 0), \qquad s(x) = \frac{e^{x}}{1+e^{x}}\ \ (x < 0).$$
+#
+# minigrad's `F.sigmoid` does exactly this. The cell checks that it raises no floating-point warning at all on
+# $[-1000, 1000]$, and that the two naive forms do.
+
+# %%
+extreme = np.array([-1000.0, -50.0, -1.0, 0.0, 1.0, 50.0, 1000.0])
+with np.errstate(over="raise", invalid="raise"):
+    stable_values = F.sigmoid(mg.tensor(extreme)).numpy()          # no FloatingPointError: no overflow inside
+    for name, naive in [("e^x / (1 + e^x)", lambda x: np.exp(x) / (1 + np.exp(x))),
+                        ("1 / (1 + e^-x)", lambda x: 1 / (1 + np.exp(-x)))]:
+        try:
+            naive(extreme)
+            raise AssertionError(f"{name} should overflow")
+        except FloatingPointError as error:
+            print(f"{name:16s} -> FloatingPointError: {error}")
+print("F.sigmoid:", stable_values)
+np.testing.assert_allclose(stable_values[[0, -1]], [0.0, 1.0])
+np.testing.assert_allclose(stable_values[1], np.exp(-50) / (1 + np.exp(-50)), rtol=1e-15)   # tiny, but not 0
+
+# %% [markdown]
 # ## 2. Softmax, and why it subtracts the max
 #
 # Softmax turns a vector of scores (*logits*) into probabilities:
@@ -123,7 +161,7 @@ np.testing.assert_allclose(stable, [1.0, 0.0, 0.0])
 # %% [markdown]
 # Softmax is also sensitive to the **scale** of the logits. Multiplying them by a large number pushes it
 # toward a one-hot argmax; multiplying by a small one pushes it toward uniform. This is why attention divides
-# scores by $\sqrt{d}$ (lesson 09).
+# scores by $\sqrt{d}$ (lesson 10).
 
 # %%
 scores = np.array([1.0, 2.0, 0.5, 3.0])
@@ -202,41 +240,67 @@ plt.colorbar(im, ax=axes[0]); plt.show()
 # %% [markdown]
 # ## Exercises
 #
-# Each exercise cell holds a working answer. Overwrite it with your own and run the check.
+# Each exercise is a stub: its docstring gives the task, the signature and a hint, and its body raises
+# `NotImplementedError`. Replace that line with your code and run the cell; the checker reports "not yet solved"
+# until you do, then either "correct" or what is wrong. Reference solutions: `lessons/_solutions/lesson02.py`.
 #
-# **Exercise 1.** `sigmoid_derivative(x)`: the derivative of the sigmoid at every entry of a NumPy array.
+# **Exercise 1 — a sigmoid that never overflows.** Write the stable sigmoid of the section above for NumPy arrays.
+# The checker runs it with floating-point warnings turned into errors, on inputs from $-10^4$ to $10^4$.
 
 # %%
 from minigrad.check import lesson02
 
-def sigmoid_derivative(x):
-    s = 1 / (1 + np.exp(-x))
-    return s * (1 - s)
+def stable_sigmoid(x):
+    """Return 1 / (1 + e^-x) elementwise for a NumPy float64 array x, with no overflow for any finite x.
 
-lesson02.exercise1(sigmoid_derivative)
+    Hint: compute z = np.exp(-np.abs(x)) (always <= 1); then s = 1 / (1 + z) where x >= 0 and z / (1 + z)
+    where x < 0 (np.where).
+    """
+    raise NotImplementedError("exercise 1: write stable_sigmoid")
+
+lesson02.exercise1(stable_sigmoid)
 
 # %% [markdown]
-# **Exercise 2.** `stable_softmax(x)`: softmax over the last axis of a 2-D minigrad tensor, built from minigrad
-# ops (`max`, `exp`, `sum`, `/`). It must work for logits of $10^4$, and the checker runs `gradcheck` on it.
-# Note that `x.max(dim=-1, keepdim=True)` returns `(values, indices)`, as in PyTorch.
+# **Exercise 2 — softmax from minigrad ops.** Softmax over the last axis of a 2-D minigrad tensor, built from
+# `max`, `exp`, `sum` and `/`. It must work for logits of $10^4$, and the checker runs `gradcheck` on it.
 
 # %%
 def stable_softmax(x):
-    shifted = x - x.max(dim=-1, keepdim=True).values
-    e = shifted.exp()
-    return e / e.sum(dim=-1, keepdim=True)
+    """Return softmax(x) over dim=-1 for a 2-D minigrad tensor x, as a tensor autograd can differentiate.
+
+    Hint: x.max(dim=-1, keepdim=True) returns (values, indices), as in PyTorch; subtract .values first.
+    """
+    raise NotImplementedError("exercise 2: write stable_softmax")
 
 lesson02.exercise2(stable_softmax)
 
 # %% [markdown]
-# **Exercise 3.** `softmax_jacobian(y)`: given $y = \mathrm{softmax}(x)$ as a 1-D NumPy array, return the
-# matrix $J_{ik} = \partial y_i/\partial x_k$.
+# **Exercise 3 — the Jacobian of log-softmax.** Classifiers use $\log y = \log\mathrm{softmax}(x)$ (lesson 03).
+# Derive $\partial \log y_i/\partial x_k$ (it is simpler than the softmax Jacobian) and return it as a matrix.
 
 # %%
-def softmax_jacobian(y):
-    return np.diag(y) - np.outer(y, y)
+def log_softmax_jacobian(y):
+    """Given y = softmax(x) (1-D NumPy array of length n), return the (n, n) matrix J[i, k] = d log(y_i) / d x_k.
 
-lesson02.exercise3(softmax_jacobian)
+    Hint: log y_i = x_i - log sum_j e^{x_j}; the derivative of the second term with respect to x_k is y_k.
+    """
+    raise NotImplementedError("exercise 3: write log_softmax_jacobian")
+
+lesson02.exercise3(log_softmax_jacobian)
+
+# %% [markdown]
+# **Exercise 4 — the derivative of SiLU (swish).** $\mathrm{silu}(x) = x\,s(x)$ with $s$ the sigmoid is a smooth
+# ReLU used in many modern networks. Derive its derivative and write it in terms of $x$ and $s(x)$.
+
+# %%
+def silu_derivative(x):
+    """Return d/dx [x * sigmoid(x)] elementwise for a NumPy array x.
+
+    Hint: the product rule, and s'(x) = s(x)(1 - s(x)).
+    """
+    raise NotImplementedError("exercise 4: write silu_derivative")
+
+lesson02.exercise4(silu_derivative)
 
 # %% [markdown]
 # **Next:** lesson 03 turns these outputs into losses. Cross-entropy uses `log_softmax`, which is the

@@ -5,7 +5,9 @@
 # * mean squared error, cross-entropy, the binary hinge loss and the multi-class hinge loss
 #   (`F.multi_margin_loss`), with the gradient of each derived by hand;
 # * why cross-entropy is computed from **logits** with log-sum-exp rather than as `log(softmax(x))`;
-# * how the losses compare as a function of the classification margin (plotted).
+# * how the losses compare as a function of the classification margin (plotted), and which of them bound the
+#   0-1 loss;
+# * the precision thread: `log1p`, and a binary cross-entropy from logits that cannot overflow.
 #
 # **What this lesson assumes:** lesson 02, in particular softmax and its max shift.
 
@@ -131,8 +133,31 @@ plt.ylim(-0.1, 4); plt.xlabel("margin z = y * score"); plt.ylabel("loss"); plt.l
 
 # %% [markdown]
 # The squared loss rises again for $z > 1$: it penalises a point for being *too* correct, which is one reason
-# not to use MSE for classification. The hinge loss and the logistic loss both act as convex upper bounds on
-# the 0-1 loss.
+# not to use MSE for classification. The hinge loss is a convex **upper bound** on the 0-1 loss: it is $\ge 1$
+# wherever the 0-1 loss is 1. The logistic loss $\ln(1+e^{-z})$ is convex too, but it is **not** an upper bound:
+# at $z = 0$ it is $\ln 2 \approx 0.69 < 1$ (look at the plot just left of 0). Measured in bits,
+# $\log_2(1+e^{-z}) = \ln(1+e^{-z})/\ln 2$, it is one, because it equals 1 at $z = 0$ and decreases. The constant
+# factor changes nothing about the minimiser.
+#
+# **Computing it in floating point** (the precision thread). For a confident correct point, $z = 40$, the loss is
+# $e^{-40}\approx 4\times10^{-18}$, but `log(1 + exp(-40))` returns exactly 0, because $1 + 4\times10^{-18}$ rounds to
+# 1. `np.log1p(u)` computes $\ln(1+u)$ without forming $1+u$, so it keeps the small value. For $z = -1000$,
+# `exp(1000)` overflows; the stable form $\ln(1+e^{-z}) = \max(-z, 0) + \ln(1+e^{-|z|})$ only ever exponentiates
+# $-|z|$. `F.binary_cross_entropy_with_logits` uses it.
+
+# %%
+zero_one = (z <= 0).astype(float)
+assert np.all(hinge >= zero_one)                                   # hinge: an upper bound
+assert np.isclose(logistic[np.argmin(np.abs(z))], np.log(2)) and np.log(2) < 1
+assert np.any(logistic < zero_one)                                 # natural-log logistic: not an upper bound
+assert np.all(logistic / np.log(2) >= zero_one - 1e-12)            # ... in bits it is
+with np.errstate(over="ignore"):
+    print("log(1 + exp(-40)) =", np.log(1 + np.exp(-40.0)), "   log1p(exp(-40)) =", np.log1p(np.exp(-40.0)))
+    assert np.log(1 + np.exp(-40.0)) == 0.0 and np.isclose(np.log1p(np.exp(-40.0)), np.exp(-40.0), rtol=1e-15)
+    assert np.isinf(np.log1p(np.exp(1000.0)))                       # the naive form overflows at z = -1000 ...
+stable = F.binary_cross_entropy_with_logits(mg.tensor(np.array([-1000.0, 40.0])), mg.tensor(np.ones(2)),
+                                        reduction="none").numpy()          # float64 arrays stay float64
+np.testing.assert_allclose(stable, [1000.0, np.exp(-40.0)], rtol=1e-12)   # ... the stable one does not
 
 # %%
 y_np = np.where(rng.random(8) < 0.5, -1.0, 1.0)
@@ -194,45 +219,53 @@ print("multi-class hinge:", loss.item())
 # %% [markdown]
 # ## Exercises
 #
-# Each exercise cell holds a working answer. Overwrite it with your own and run the check. Every answer must be
-# built from minigrad ops, because the checker also checks the gradient.
+# Each exercise is a stub: its docstring gives the task, the signature and a hint, and its body raises
+# `NotImplementedError`. Replace that line with your code and run the cell; the checker reports "not yet solved"
+# until you do. Every answer must be built from minigrad ops, because the checker also checks the gradient.
+# Reference solutions: `lessons/_solutions/lesson03.py`.
 #
-# **Exercise 1.** `mse(pred, target)` for two minigrad tensors (mean reduction).
+# **Exercise 1 — binary cross-entropy from logits, stably.** For logits $z$ and labels $y\in\{0,1\}$ the loss is
+# $-y\log s(z) - (1-y)\log(1-s(z))$. Rewrite it so that no exponential can overflow, and return the mean.
 
 # %%
 from minigrad.check import lesson03
 
-def mse(pred, target):
-    return ((pred - target) ** 2).mean()
+def bce_with_logits(z, y):
+    """Return mean_i [-y_i log s(z_i) - (1 - y_i) log(1 - s(z_i))] for minigrad tensors z (logits), y (0/1 floats).
 
-lesson03.exercise1(mse)
+    Hint: the loss equals max(z, 0) - z y + log(1 + e^{-|z|}); z.relu() and z.abs() exist, and
+    1 + e^{-|z|} lies in [1, 2], so its log is safe.
+    """
+    raise NotImplementedError("exercise 1: write bce_with_logits")
+
+lesson03.exercise1(bce_with_logits)
 
 # %% [markdown]
-# **Exercise 2.** `cross_entropy(logits, target)`: the batch mean of $\operatorname{lse}(x_n) - x_{n,t_n}$
-# with the max shift, for logits `(N, C)` and int64 targets `(N,)`. `logits[mg.arange(N), target]` picks
-# $x_{n,t_n}$. The checker uses logits of 1000.
+# **Exercise 2 — cross-entropy with log-sum-exp.** The batch mean of $\operatorname{lse}(x_n) - x_{n,t_n}$ with the
+# max shift, for logits `(N, C)` and int64 targets `(N,)`. The checker uses logits of 1000.
 
 # %%
 def cross_entropy(logits, target):
-    m = logits.max(dim=1, keepdim=True).values
-    lse = m.squeeze(1) + (logits - m).exp().sum(dim=1).log()
-    picked = logits[mg.arange(logits.shape[0]), target]
-    return (lse - picked).mean()
+    """Return mean_n [log sum_j exp(logits[n, j]) - logits[n, target[n]]] as a 0-d minigrad tensor.
+
+    Hint: m = logits.max(dim=1, keepdim=True).values; lse = m.squeeze(1) + (logits - m).exp().sum(dim=1).log();
+    logits[mg.arange(N), target] picks x_{n, t_n}.
+    """
+    raise NotImplementedError("exercise 2: write cross_entropy")
 
 lesson03.exercise2(cross_entropy)
 
 # %% [markdown]
-# **Exercise 3.** `multi_hinge(scores, target, margin=1.0)`: the multi-class hinge loss (batch mean). One
-# approach: compute all margins with broadcasting, apply `relu`, and multiply by a 0/1 mask that removes
-# $j = t$.
+# **Exercise 3 — the multi-class hinge loss** (batch mean), equal to `F.multi_margin_loss` in value and gradient.
 
 # %%
 def multi_hinge(scores, target, margin=1.0):
-    n, c = scores.shape
-    correct = scores[mg.arange(n), target].unsqueeze(1)            # (N, 1)
-    margins = (scores - correct + margin).relu()                    # (N, C)
-    not_target = mg.tensor(np.arange(c)[None, :] != target.numpy()[:, None]).to(scores.dtype)
-    return (margins * not_target).sum() / (n * c)
+    """Return mean_n (1/C) sum_{j != t_n} max(0, margin - s[n, t_n] + s[n, j]) for scores (N, C), target (N,).
+
+    Hint: compute all N x C margins with broadcasting, apply .relu(), and multiply by a 0/1 mask that removes
+    j = t_n before summing.
+    """
+    raise NotImplementedError("exercise 3: write multi_hinge")
 
 lesson03.exercise3(multi_hinge)
 

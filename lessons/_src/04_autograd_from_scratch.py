@@ -2,10 +2,12 @@
 # # Lesson 04 — Automatic differentiation from scratch
 #
 # **What you will learn**
-# * reverse-mode autodiff, by writing a complete scalar engine (a `Value` class of about 40 lines);
+# * reverse-mode autodiff, by writing a complete scalar engine (a `Value` class of about 55 lines), and drawing
+#   the computational graph it records;
 # * how minigrad does the same for tensors: the graph record `_node`, `Function.apply`, the topological order
 #   (`minigrad.autograd.engine.topological_order`), and gradients through broadcasting (`sum_to_shape`);
-# * how `gradcheck` tests any of this against finite differences.
+# * how `gradcheck` tests any of this against finite differences, and why it runs in `float64`: the error of a
+#   finite difference against its step size, in `float32` and `float64` (the precision thread).
 #
 # **What this lesson assumes:** lessons 01–03, and the multivariable chain rule: if $L$ depends on $x$ through
 # several intermediate values $u_k$, then $\partial L/\partial x = \sum_k (\partial L/\partial u_k)(\partial u_k/\partial x)$.
@@ -39,21 +41,22 @@ rng = np.random.default_rng(0)
 # One backward pass gives the derivative of $L$ with respect to **every** input. Its cost is a small constant
 # times the cost of the forward pass, however many inputs there are.
 #
-# ## 2. A scalar engine in 40 lines
+# ## 2. A scalar engine in about 55 lines
 
 # %%
 class Value:
     "A number that remembers how it was computed, so it can send gradients back."
 
-    def __init__(self, data, parents=()):
+    def __init__(self, data, parents=(), op=""):
         self.data = float(data)
         self.grad = 0.0
         self._parents = parents
+        self._op = op                      # the op that made this value ("" for an input): for drawing only
         self._backward = lambda: None      # sends self.grad to the parents; set by the op that made self
 
     def __add__(self, other):
         other = other if isinstance(other, Value) else Value(other)
-        out = Value(self.data + other.data, (self, other))
+        out = Value(self.data + other.data, (self, other), "add")
         def backward():                    # d(a+b)/da = 1, d(a+b)/db = 1
             self.grad += out.grad
             other.grad += out.grad
@@ -62,7 +65,7 @@ class Value:
 
     def __mul__(self, other):
         other = other if isinstance(other, Value) else Value(other)
-        out = Value(self.data * other.data, (self, other))
+        out = Value(self.data * other.data, (self, other), "mul")
         def backward():                    # d(ab)/da = b, d(ab)/db = a
             self.grad += other.data * out.grad
             other.grad += self.data * out.grad
@@ -70,14 +73,14 @@ class Value:
         return out
 
     def __pow__(self, k):                  # k is a plain number
-        out = Value(self.data ** k, (self,))
+        out = Value(self.data ** k, (self,), f"pow {k:g}")
         def backward():                    # d(a^k)/da = k a^(k-1)
             self.grad += k * self.data ** (k - 1) * out.grad
         out._backward = backward
         return out
 
     def exp(self):
-        out = Value(math.exp(self.data), (self,))
+        out = Value(math.exp(self.data), (self,), "exp")
         def backward():                    # d(e^a)/da = e^a = out
             self.grad += out.data * out.grad
         out._backward = backward
@@ -128,6 +131,61 @@ ft.backward()
 np.testing.assert_allclose([ft.item(), at.grad.item(), bt.grad.item()], [out.data, a.grad, b.grad], rtol=1e-12)
 assert mg.autograd.gradcheck(f, (at, bt))
 print("Value and minigrad agree with each other and with the hand derivation")
+
+# %% [markdown]
+# ### The computational graph
+#
+# `backward` walked a graph that the forward pass recorded: one node per `Value`, an edge from each input to
+# the value computed from it. Drawing it makes the two passes visible: data flows left to right, gradients right
+# to left. A node's column is its depth (the longest path from an input); each box shows the op that made the
+# value, the value, and the gradient `backward` left in it. $a$ and $b$ fan out to several nodes; their `grad` is the
+# sum over those edges.
+
+# %%
+def graph_nodes(root):
+    """Every Value reachable from root, in topological order (inputs first), and each one's depth."""
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:
+        node, parents_done = stack.pop()
+        if parents_done:
+            order.append(node)
+        elif id(node) not in seen:
+            seen.add(id(node))
+            stack.append((node, True))
+            stack.extend((p, False) for p in node._parents)
+    depth = {}
+    for node in order:
+        depth[id(node)] = 1 + max((depth[id(p)] for p in node._parents), default=-1)
+    return order, depth
+
+
+def draw_graph(root, names=None):
+    """Draw the graph behind `root` with matplotlib: boxes are Values, arrows point from input to output."""
+    names = names or {}
+    order, depth = graph_nodes(root)
+    columns = {}
+    for node in order:
+        columns.setdefault(depth[id(node)], []).append(node)
+    where = {id(n): (d, -i + (len(col) - 1) / 2) for d, col in columns.items() for i, n in enumerate(col)}
+    _, ax = plt.subplots(figsize=(1.9 * len(columns), 1.1 * max(len(c) for c in columns.values()) + 1))
+    for node in order:
+        for parent in node._parents:
+            (x0, y0), (x1, y1) = where[id(parent)], where[id(node)]
+            ax.annotate("", xy=(x1 - 0.32, y1), xytext=(x0 + 0.32, y0),
+                        arrowprops=dict(arrowstyle="->", color="gray", lw=0.8))
+        x, y = where[id(node)]
+        label = names.get(id(node), node._op or "constant")     # an unnamed input is a constant like 3
+        ax.text(x, y, f"{label}\ndata {node.data:.3g}\ngrad {node.grad:.3g}", ha="center", va="center", fontsize=7,
+                bbox=dict(boxstyle="round", fc="white" if node._parents else "lightyellow", ec="gray"))
+    ys = [y for _, y in where.values()]
+    ax.set_xlim(-0.6, max(columns) + 0.6); ax.set_ylim(min(ys) - 0.7, max(ys) + 0.7); ax.axis("off")
+    return order
+
+nodes = draw_graph(out, names={id(a): "a", id(b): "b", id(out): "f"})
+plt.title("f(a, b) = (a^2 b + e^a) / b - 3a: forward left to right, backward right to left", fontsize=9); plt.show()
+assert nodes[-1] is out and {id(a), id(b)} <= {id(n) for n in nodes}
+assert sum(1 for n in nodes for p in n._parents if p is a) == 3          # a feeds three ops
+assert out.grad == 1.0                                                    # the seed of the backward pass
 
 # %% [markdown]
 # Derivatives over a whole curve: for $g(x) = x^3 e^{-x^2}$, the engine's derivative agrees with central
@@ -248,6 +306,38 @@ assert mg.autograd.gradcheck(Cube.apply, (x,))
 assert mg.autograd.gradcheck(lambda t: Cube.apply(t * 2) * t, (x,))     # inside a bigger expression
 
 # %% [markdown]
+# ### How big a step for a finite difference? (the precision thread)
+#
+# A central difference $\big(f(x+\epsilon) - f(x-\epsilon)\big)/2\epsilon$ makes two errors. Its **truncation error**
+# is about $\tfrac{\epsilon^2}{6}|f^{(3)}(x)|$ (Taylor's theorem), so a smaller $\epsilon$ is better. But $f(x\pm\epsilon)$ are each
+# rounded to within about $u\,|f|$, where $u$ is the dtype's machine epsilon (lesson 01), and the difference divides
+# that **rounding error** by $2\epsilon$: it grows like $u|f|/\epsilon$. The total is smallest near $\epsilon \approx u^{1/3}$:
+# about $5\times10^{-3}$ in `float32` ($u \approx 1.2\times10^{-7}$) and $6\times10^{-6}$ in `float64`, and the best attainable error
+# is about $u^{2/3}$: roughly $10^{-5}$ against $10^{-11}$. That is why `gradcheck` converts to `float64`: in `float32` a
+# correct backward and one that is off by $10^{-5}$ cannot be told apart.
+
+# %%
+def central_difference_error(dtype, eps):
+    x = np.asarray(0.7, dtype=dtype)
+    step = np.asarray(eps, dtype=dtype)
+    estimate = (np.sin(x + step) - np.sin(x - step)) / (2 * step)
+    return abs(float(estimate) - math.cos(0.7))
+
+steps = np.logspace(-12, -0.5, 47)
+errors = {name: np.array([central_difference_error(dtype, e) for e in steps]) for name, dtype in
+          [("float32", np.float32), ("float64", np.float64)]}
+plt.figure(figsize=(5.5, 3.5))
+for name, err in errors.items():
+    plt.loglog(steps, np.maximum(err, 1e-17), ".-", label=name)
+plt.xlabel("step epsilon"); plt.ylabel("|central difference - cos(0.7)|"); plt.legend()
+plt.title("error of a finite difference: rounding (left) vs truncation (right)", fontsize=9); plt.show()
+best = {name: (steps[np.argmin(err)], err.min()) for name, err in errors.items()}
+print({name: f"best step {s:.1e}, error {e:.1e}" for name, (s, e) in best.items()})
+assert 1e-4 < best["float32"][0] < 1e-1 and 1e-7 < best["float64"][0] < 1e-4    # near u^(1/3)
+assert best["float32"][1] > 1e-7 and best["float64"][1] < 1e-9                     # near u^(2/3)
+assert errors["float64"][0] > 1e-6                                                 # too small a step: rounding wins
+
+# %% [markdown]
 # ### What `gradcheck` does
 #
 # `mg.autograd.gradcheck(fn, inputs)` converts the inputs to `float64`. It reduces the output to a scalar
@@ -284,42 +374,47 @@ except AssertionError as error:
 # %% [markdown]
 # ## Exercises
 #
-# Each exercise cell holds a working answer. Overwrite it with your own and run the check.
+# Each exercise is a stub: its docstring gives the task, the signature and a hint, and its body raises
+# `NotImplementedError`. Replace that line with your code and run the cell; the checker reports "not yet solved"
+# until you do. Reference solutions: `lessons/_solutions/lesson04.py`.
 #
-# **Exercise 1.** Give `Value` a `tanh()` method. The checker builds `Value`s, calls `.tanh()` and
-# `.backward()`, and compares the results with $\tanh$ and $1-\tanh^2$, including inside a larger expression.
+# **Exercise 1 — `tanh` for the scalar engine.** Give `Value` a `tanh()` method. The checker builds `Value`s,
+# calls `.tanh()` and `.backward()`, and compares with $\tanh$ and $1-\tanh^2$: alone, inside a larger
+# expression, and with the input used a second time (where `=` instead of `+=` loses a contribution).
 
 # %%
 from minigrad.check import lesson04
 
 def value_tanh(self):
-    out = Value(math.tanh(self.data), (self,))
-    def backward():
-        self.grad += (1 - out.data ** 2) * out.grad
-    out._backward = backward
-    return out
+    """Return a new Value t = tanh(self.data) whose backward adds (1 - t^2) * out.grad into self.grad.
+
+    Hint: follow Value.exp above: out = Value(math.tanh(self.data), (self,), "tanh"); define backward();
+    set out._backward = backward; return out.
+    """
+    raise NotImplementedError("exercise 1: write value_tanh")
 
 Value.tanh = value_tanh
 lesson04.exercise1(Value)
 
 # %% [markdown]
-# **Exercise 2.** `unbroadcast(grad, shape)`: sum a NumPy gradient of a broadcast result back down to `shape`,
-# as `sum_to_shape` does (without calling it).
+# **Exercise 2 — unbroadcast.** Sum a NumPy gradient of a broadcast result back down to `shape`, as `sum_to_shape`
+# does (without calling it).
 
 # %%
 def unbroadcast(grad, shape):
-    while grad.ndim > len(shape):
-        grad = grad.sum(axis=0)
-    for axis, size in enumerate(shape):
-        if size == 1 and grad.shape[axis] != 1:
-            grad = grad.sum(axis=axis, keepdims=True)
-    return grad
+    """Return grad (a NumPy array of the broadcast shape) summed down to `shape` (a tuple).
+
+    Hint: first sum over leading axes until grad.ndim == len(shape); then, for every axis where shape has 1 and
+    grad does not, sum over it with keepdims=True.
+    """
+    raise NotImplementedError("exercise 2: write unbroadcast")
 
 lesson04.exercise2(unbroadcast)
 
 # %% [markdown]
-# **Exercise 3.** A `Softplus` op: $y = \log(1 + e^x)$ with $y' = \sigma(x) = 1/(1+e^{-x})$. Compute the
-# forward without overflow (`np.logaddexp(0, x)` does it), and in the backward multiply by `g`.
+# **Exercise 3 — a `Softplus` op that never overflows.** $y = \log(1 + e^x)$ with $y' = \sigma(x)$. The checker
+# calls it at $x = \pm 1000$ with floating-point overflow turned into an error, in the forward **and** the
+# backward, and runs `gradcheck`.
 
 # %%
 class Softplus(mg.autograd.Function):
@@ -327,15 +422,36 @@ class Softplus(mg.autograd.Function):
 
     @staticmethod
     def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.logaddexp(0.0, x)
+        """Return log(1 + e^x) for a NumPy array x without overflow; save what backward needs.
+
+        Hint: np.logaddexp(0, x) is log(e^0 + e^x), computed stably; ctx.save_for_backward(x).
+        """
+        raise NotImplementedError("exercise 3: write Softplus.forward")
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g / (1 + np.exp(-x))
+        """Return g * sigmoid(x) without overflow.
+
+        Hint: lesson 02's stable sigmoid: z = np.exp(-np.abs(x)); np.where(x >= 0, 1 / (1 + z), z / (1 + z)).
+        """
+        raise NotImplementedError("exercise 3: write Softplus.backward")
 
 lesson04.exercise3(Softplus)
+
+# %% [markdown]
+# **Exercise 4 — your own finite differences.** Write the central-difference gradient of a scalar function of a
+# NumPy array, one element at a time. The checker compares it with known gradients, and checks that its error
+# shrinks like $\epsilon^2$ (a forward difference $\big(f(x+\epsilon)-f(x)\big)/\epsilon$ only shrinks like $\epsilon$).
+
+# %%
+def numerical_gradient(f, x, eps=1e-6):
+    """Return an array of x's shape whose element i is (f(x + eps e_i) - f(x - eps e_i)) / (2 eps).
+
+    f maps a float64 NumPy array to a Python float. Hint: loop over np.ndindex(x.shape); perturb a copy of x.
+    """
+    raise NotImplementedError("exercise 4: write numerical_gradient")
+
+lesson04.exercise4(numerical_gradient)
 
 # %% [markdown]
 # **Next:** lesson 05 uses the chain rule by hand on a two-layer network, and compares every delta with what

@@ -1,11 +1,13 @@
 # %% [markdown]
-# # Lesson 06 — Optimizers: SGD, momentum and Adam
+# # Lesson 06 — Optimizers: SGD, momentum, RMSprop and Adam
 #
 # **What you will learn**
 # * the update rules of gradient descent, momentum and Adam, written out by hand, and checked step for step
 #   against `minigrad.optim.SGD` and `minigrad.optim.Adam`;
 # * why the learning rate has a hard ceiling ($\eta < 2/a$ on a quadratic with curvature $a$);
-# * what Adam's bias correction and square root are for, shown by removing each one;
+# * what Adam's bias correction and square root are for, shown by removing each one, and how long the early
+#   steps stay too large without the correction;
+# * RMSprop and AdamW as formulas, which you implement in the exercises;
 # * all of this on a 2-D loss surface, where the optimizers' trajectories can be drawn.
 #
 # **What this lesson assumes:** lessons 01–05, and knowing that `loss.backward()` fills `p.grad`.
@@ -127,13 +129,23 @@ assert f_numpy(heavy[-1]) < 0.01 * f_numpy(plain[-1])
 # If $g$ were constant, $m_t = (1-\beta_1^t)\,g$, so dividing by $1-\beta_1^t$ recovers $g$ exactly. The same
 # holds for $v$. Without the correction, the first step is
 # $\eta\,(1-\beta_1)g/\sqrt{(1-\beta_2)g^2} = \eta \cdot 0.1/\sqrt{0.001} \approx 3.2\,\eta$: more than three
-# times the intended size. With $\beta_2$ closer to 1, the first steps can be far larger still.
+# times the intended size. It gets worse before it gets better: for a constant gradient the uncorrected step is
+# $(1-\beta_1^t)/\sqrt{1-\beta_2^t}$ times the corrected one, which is 3.2, 4.2, 5.8 and 6.5 at $t = 1, 2, 5, 10$, peaks at
+# 6.6 at $t = 12$, and is still above 1.5 at $t = 500$: $v$ forgets its zero start a hundred times more slowly
+# than $m$.
 #
 # **Why the square root.** $\hat m/\sqrt{\hat v}$ is dimensionless: it has the size of
 # $g/|g| \approx \pm 1$, so every parameter moves about $\eta$ per step, whatever the scale of its gradient.
 # Multiply the loss by 100 and Adam takes *the same* steps. Without the root, $\hat m/\hat v$ has units of
 # $1/g$, so the step depends on how the loss happens to be scaled: multiply the loss by 100 and every step
 # becomes 100 times shorter.
+#
+# **Adam's two parents and one child.** Adam's denominator on its own is **RMSprop** (Hinton, 2012): keep
+# $v_t = \alpha v_{t-1} + (1-\alpha) g_t^2$ and step $\theta_t = \theta_{t-1} - \eta\, g_t/(\sqrt{v_t} + \epsilon)$ (PyTorch's form: no bias
+# correction, $\alpha = 0.99$). Its numerator on its own is momentum. **AdamW** (Loshchilov & Hutter, 2019) adds
+# *decoupled* weight decay: before the Adam step, $\theta \leftarrow \theta\,(1 - \eta\lambda)$, instead of adding $\lambda\theta$ to
+# the gradient, where Adam's division by $\sqrt{\hat v}$ would weaken it. Lesson 07 measures that difference; the
+# exercises implement both.
 
 # %%
 def adam_by_hand(lr, steps, betas=(0.9, 0.999), eps=1e-8, bias_correction=True, square_root=True, loss_scale=1.0):
@@ -159,6 +171,14 @@ print("size of the first 5 steps along x, Adam:              ", first_steps["Ada
 print("size of the first 5 steps along x, no bias correction:", first_steps["no bias correction"])
 np.testing.assert_allclose(first_steps["Adam"][0], 0.3, rtol=1e-6)                       # step 1 is exactly lr
 np.testing.assert_allclose(first_steps["no bias correction"][0], 0.3 * 0.1 / np.sqrt(0.001), rtol=1e-6)
+
+# for a constant gradient, the uncorrected step over the corrected one is (1 - beta1^t) / sqrt(1 - beta2^t)
+t_steps = np.arange(1, 2001)
+too_long = (1 - 0.9 ** t_steps) / np.sqrt(1 - 0.999 ** t_steps)
+print("uncorrected / corrected step at t = 1, 2, 5, 10:", too_long[[0, 1, 4, 9]].round(2),
+      f"  largest {too_long.max():.2f} at t = {too_long.argmax() + 1}")
+np.testing.assert_allclose(too_long[[0, 1, 4, 9]], [3.16, 4.25, 5.80, 6.53], atol=0.01)
+assert too_long.argmax() + 1 == 12 and too_long[499] > 1.5
 
 def step_lengths(path):
     return np.linalg.norm(np.diff(path, axis=0), axis=1)
@@ -188,7 +208,9 @@ plt.xlabel("step"); plt.ylabel("f"); plt.legend(fontsize=8); plt.title("loss alo
 # * **Adam** heads almost diagonally at first, because both coordinates move by about $\eta$ per step whatever
 #   their curvature. Near the minimum it circles at a scale set by $\eta$; a decaying learning rate (lesson 07)
 #   finishes the job.
-# * **Without bias correction** the first steps are about 3× too long, so Adam overshoots the valley early on.
+# * **Without bias correction** each of the first five steps is more than 3 times as long as Adam's (the
+#   constant-gradient factor above even reaches 6.6 at step 12), so the iterate overshoots across the steep
+#   direction: its loss jumps back up at step 2 (from 4.7 to 8.8), while Adam's falls at each of its first 4.
 #   With larger $\beta_2$, or with gradients that change sharply, this early jump can wreck a network at
 #   initialisation.
 # * **Without the square root** the step is $\eta\,\hat m/\hat v$, about $\eta/|g|$: short across the steep
@@ -197,7 +219,9 @@ plt.xlabel("step"); plt.ylabel("f"); plt.legend(fontsize=8); plt.title("loss alo
 
 # %%
 assert f_numpy(no_root[-1]) > 5 * f_numpy(adam[-1])        # without the root: slower on this surface
-assert f_numpy(no_correction[:10]).max() > f_numpy(adam[:10]).max() or step_lengths(no_correction)[0] > 3 * step_lengths(adam)[0]
+assert np.all(step_lengths(no_correction)[:5] > 3 * step_lengths(adam)[:5])   # the first 5 steps: over 3x longer
+assert np.all(np.diff(f_numpy(adam[:5])) < 0)                    # Adam's loss falls at each of its first 4 steps
+assert np.diff(f_numpy(no_correction[:3]))[1] > 0               # without the correction it jumps back up at step 2
 
 # %% [markdown]
 # > **Common mistakes**
@@ -216,43 +240,56 @@ assert f_numpy(no_correction[:10]).max() > f_numpy(adam[:10]).max() or step_leng
 # %% [markdown]
 # ## Exercises
 #
-# Each exercise cell holds a working answer. Overwrite it with your own and run the check.
+# Each exercise is a stub: its docstring gives the task, the signature and a hint, and its body raises
+# `NotImplementedError`. Replace that line with your code and run the cell; the checker runs several steps and
+# compares each with a reference. Reference solutions: `lessons/_solutions/lesson06.py`.
 #
-# **Exercise 1.** `adam_update(theta, g, m, v, t, lr, beta1, beta2, eps)` returns `(theta, m, v)` after step
-# `t`. The checker runs five steps and compares each one with `minigrad.optim.Adam`.
+# **Exercise 1 — RMSprop.** One step of RMSprop in PyTorch's form (formula in section 4). Then try it on the
+# surface: `rmsprop_update` plugged into a loop like `adam_by_hand` heads straight across the valley.
 
 # %%
 from minigrad.check import lesson06
 
-def adam_update(theta, g, m, v, t, lr, beta1, beta2, eps):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g ** 2
-    m_hat = m / (1 - beta1 ** t)
-    v_hat = v / (1 - beta2 ** t)
-    return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+def rmsprop_update(theta, g, v, lr, alpha, eps):
+    """Return (theta, v) after one RMSprop step; theta, g, v are NumPy arrays, v starts at 0.
 
-lesson06.exercise1(adam_update)
+    Hint: v = alpha v + (1 - alpha) g^2; theta = theta - lr g / (sqrt(v) + eps). eps goes OUTSIDE the root.
+    """
+    raise NotImplementedError("exercise 1: write rmsprop_update")
+
+lesson06.exercise1(rmsprop_update)
 
 # %% [markdown]
-# **Exercise 2.** `momentum_update(theta, g, buf, lr, momentum)` returns `(theta, buf)` for SGD with momentum,
-# in PyTorch's form.
+# **Exercise 2 — AdamW.** One step of AdamW, equal to `mg.optim.AdamW`: decoupled weight decay, then the Adam step
+# with bias correction. The checker names the usual slips (decay added to the gradient, eps inside the root, a
+# sign-of-$m$ step, a missing correction).
 
 # %%
-def momentum_update(theta, g, buf, lr, momentum):
-    buf = momentum * buf + g
-    return theta - lr * buf, buf
+def adamw_update(theta, g, m, v, t, lr, beta1, beta2, eps, weight_decay):
+    """Return (theta, m, v) after AdamW step number t (t = 1, 2, ...); all arrays NumPy, m and v start at 0.
 
-lesson06.exercise2(momentum_update)
+    Hint: theta = theta * (1 - lr * weight_decay) first; then m, v, m_hat = m / (1 - beta1^t),
+    v_hat = v / (1 - beta2^t), and theta = theta - lr * m_hat / (sqrt(v_hat) + eps).
+    """
+    raise NotImplementedError("exercise 2: write adamw_update")
+
+lesson06.exercise2(adamw_update)
 
 # %% [markdown]
-# **Exercise 3.** For $f(x) = \tfrac12 a x^2$, return the learning rate above which gradient descent diverges.
+# **Exercise 3 — Nesterov momentum.** PyTorch's `SGD(momentum=mu, nesterov=True)` steps along
+# $g_t + \mu b_t$ (with $b_t = \mu b_{t-1} + g_t$, as in section 3) instead of $b_t$: it "looks ahead" by one momentum step.
+# Write one step.
 
 # %%
-def largest_stable_lr(a):
-    return 2.0 / a
+def nesterov_update(theta, g, buf, lr, momentum):
+    """Return (theta, buf) after one Nesterov-momentum step in PyTorch's form; buf starts at 0.
 
-lesson06.exercise3(largest_stable_lr)
+    Hint: buf = momentum * buf + g; theta = theta - lr * (g + momentum * buf).
+    """
+    raise NotImplementedError("exercise 3: write nesterov_update")
+
+lesson06.exercise3(nesterov_update)
 
 # %% [markdown]
-# **Next:** lesson 07 puts the pieces together in a real training loop: mini-batches, `nn.Module`, learning-rate
-# schedules and evaluation.
+# **Next:** lesson 07 builds the training loop these optimizers live in: `nn.Module` and its parameters, `no_grad`,
+# mini-batches, learning-rate schedules, weight decay, gradient clipping and gradient statistics.

@@ -1,8 +1,7 @@
 # %% [markdown]
 # # Lesson 15 — Convolutional networks: from a sliding window to a matmul, and a CNN that reads digits
 #
-# **What you learn here**
-#
+# **What you will learn**
 # * what a **convolution** computes — a small filter slid over an image — written first as loops, then as
 #   **im2col + one matrix product** (how minigrad, and most libraries, really run it);
 # * its **backward pass derived by hand**: the weight gradient is a *correlation* of the input with the
@@ -13,19 +12,11 @@
 #   **≥ 98 % test accuracy**, against an MLP with the *same number of parameters* on digits shifted by one pixel;
 # * what the network learned: its **filters** and **feature maps**.
 #
-# **What you need first**: lessons 01 (matmul and its gradient), 04 (autograd, `gradcheck`),
-# 07 (training practice) and 09 (layer norm, whose backward batch norm shares).
-#
-# Everything runs on the CPU in well under a minute; the data ships inside scikit-learn (no download).
+# **What this lesson assumes:** lessons 01 (matmul and its gradient), 04 (autograd, `gradcheck`), 07 (the training
+# loop), 08 (training practice) and 11 (layer norm, whose backward batch norm shares). Everything runs on the CPU in
+# well under a minute; the data ships inside scikit-learn (no download: it is in the `lessons` and `dev` extras).
 
 # %%
-import sys
-from pathlib import Path
-
-# Find the repository root (the folder holding minigrad/) so the notebook runs from anywhere.
-ROOT = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / "minigrad" / "__init__.py").exists())
-sys.path.insert(0, str(ROOT))
-
 import numpy as np
 import matplotlib.pyplot as plt
 from sklearn.datasets import load_digits
@@ -243,7 +234,7 @@ print("gradcheck(avg_pool2d 3x3, stride 2, padding 1):",
 #
 # $$\mu_c = \tfrac1M \sum x,\quad \sigma^2_c = \tfrac1M \sum (x-\mu_c)^2,\quad \hat x = \frac{x-\mu_c}{\sqrt{\sigma_c^2+\epsilon}},\quad y = \gamma_c \hat x + \beta_c.$$
 #
-# Its backward is layer norm's (lesson 09) with the axes swapped — every value of the channel moved $\mu_c$ and $\sigma_c$:
+# Its backward is layer norm's (lesson 11) with the axes swapped — every value of the channel moved $\mu_c$ and $\sigma_c$:
 #
 # $$\frac{\partial L}{\partial \beta_c} = \sum g,\qquad \frac{\partial L}{\partial \gamma_c} = \sum g\,\hat x,\qquad
 # \frac{\partial L}{\partial x} = \frac{\gamma_c}{\sqrt{\sigma_c^2+\epsilon}}\Big(g - \tfrac1M \textstyle\sum g - \hat x\, \tfrac1M \sum g \hat x\Big).$$
@@ -277,20 +268,13 @@ print("gradcheck(batch_norm, training):",
 class DigitsCNN(nn.Module):
     def __init__(self, batch_norm=True):
         super().__init__()
-        self.conv1, self.conv2 = nn.Conv2d(1, 16, 3, padding=1), nn.Conv2d(16, 32, 3, padding=1)
-        self.bn1 = nn.BatchNorm2d(16) if batch_norm else nn.Identity()
-        self.bn2 = nn.BatchNorm2d(32) if batch_norm else nn.Identity()
-        self.fc = nn.Linear(32 * 2 * 2, 10)
-
-    def features(self, x):
-        """The feature maps of both blocks (for the plots of §10)."""
-        a = F.relu(self.bn1(self.conv1(x)))
-        b = F.relu(self.bn2(self.conv2(F.max_pool2d(a, 2))))
-        return a, b
+        norm = nn.BatchNorm2d if batch_norm else (lambda channels: nn.Identity())
+        self.block1 = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), norm(16), nn.ReLU())                  # 8 x 8
+        self.block2 = nn.Sequential(nn.MaxPool2d(2), nn.Conv2d(16, 32, 3, padding=1), norm(32), nn.ReLU())  # 4 x 4
+        self.head = nn.Sequential(nn.MaxPool2d(2), nn.Flatten(), nn.Linear(32 * 2 * 2, 10))              # 2 x 2 -> 10
 
     def forward(self, x):
-        _, b = self.features(x)
-        return self.fc(F.max_pool2d(b, 2).flatten(1))
+        return self.head(self.block2(self.block1(x)))
 
 
 def train(model, epochs=15, lr=3e-3, seed=0):
@@ -340,13 +324,9 @@ plt.yscale("log"); plt.xlabel("Adam step (first 3 epochs)"); plt.ylabel("trainin
 # random direction — a change a person does not even notice.
 
 # %%
-class DigitsMLP(nn.Module):
-    def __init__(self, hidden=82):
-        super().__init__()
-        self.hidden, self.out = nn.Linear(64, hidden), nn.Linear(hidden, 10)
-
-    def forward(self, x):
-        return self.out(F.relu(self.hidden(x.flatten(1))))
+def digits_mlp(hidden=82):
+    """64 pixels -> ``hidden`` ReLU units -> 10 classes; nn.Flatten turns each (1, 8, 8) image into 64 numbers."""
+    return nn.Sequential(nn.Flatten(), nn.Linear(64, hidden), nn.ReLU(), nn.Linear(hidden, 10))
 
 
 def shift_by_one_pixel(batch, seed):
@@ -355,7 +335,7 @@ def shift_by_one_pixel(batch, seed):
     return np.stack([np.roll(img, tuple(move), axis=(1, 2)) for img, move in zip(batch, moves)])
 
 mg.manual_seed(0)
-mlp = DigitsMLP()
+mlp = digits_mlp()
 train(mlp)
 n_cnn, n_mlp = (sum(p.numel() for p in m.parameters()) for m in (cnn, mlp))
 assert abs(n_cnn / n_mlp - 1) < 0.01
@@ -386,7 +366,7 @@ plt.show()
 # stroke. The second block's 4 x 4 maps are already more abstract.
 
 # %%
-filters = cnn.conv1.weight.detach().numpy()[:, 0]
+filters = cnn.block1[0].weight.detach().numpy()[:, 0]
 fig, axes = plt.subplots(2, 8, figsize=(8, 2.2))
 for ax, f in zip(axes.ravel(), filters):
     limit = np.abs(f).max()
@@ -395,7 +375,8 @@ fig.suptitle("conv1: the 16 learned 3x3 filters"); plt.show()
 
 cnn.eval()
 with mg.no_grad():
-    first, second = cnn.features(mg.tensor(x_test[:1]))
+    first = cnn.block1(mg.tensor(x_test[:1]))           # the feature maps of each block, after batch norm and ReLU
+    second = cnn.block2(first)
 fig, axes = plt.subplots(3, 8, figsize=(8, 3.3))
 axes[0, 0].imshow(x_test[0, 0], cmap="gray_r"); axes[0, 0].set_title(f"digit {y_test[0]}", fontsize=8)
 for ax, fmap in zip(axes[0, 1:], first.numpy()[0, :7]):
@@ -412,7 +393,7 @@ fig.suptitle("feature maps: conv1 (8x8, rows 1-2) and conv2 (4x4, row 3)"); plt.
 # ## 11. The same model on the GPU kernels
 #
 # The model above ran on NumPy. Moved to `"cuda"` (or, without a GPU, to `"cudasim"`, which runs the very same
-# CUDA kernels in Numba's simulator, slowly), it runs `kernels/conv.py`'s im2col, the tiled matmul,
+# CUDA kernels in Numba's simulator, slowly), it runs `kernels/conv.py`'s im2col, the matmul kernels,
 # `kernels/batchnorm.py` and `kernels/pool.py` — and must give the same logits:
 
 # %%
@@ -426,51 +407,11 @@ np.testing.assert_allclose(gpu_logits, cpu_logits, rtol=1e-4, atol=1e-4)
 print("cudasim logits == cpu logits; predicted", gpu_logits.argmax(1).tolist(), "true", y_test[:1].tolist())
 
 # %% [markdown]
-# ## Exercises
-#
-# Each exercise is a stub that raises `NotImplementedError`: replace that line with your code and run the
-# cell. The checker prints `not yet solved` while the stub is there, `correct` when your answer is right,
-# and otherwise raises `ExerciseFailed` with the input, the expected value and a hint.
-#
-# **Exercise 1.** `conv_output_size(n, k, s, p, d)`: how many output pixels a convolution (or pooling) with
-# kernel size `k`, stride `s`, padding `p` on both sides and dilation `d` gives along a side of `n` pixels.
-
-# %%
-def conv_output_size(n, k, s=1, p=0, d=1):
-    raise NotImplementedError("Exercise 1: write conv_output_size")
-
-lesson15.exercise1(conv_output_size);
-
-# %% [markdown]
-# **Exercise 2.** `im2col(x, k)` for one image `x` of shape `(C, H, W)` (a NumPy array), stride 1, no padding:
-# return the `(C*k*k, (H-k+1)*(W-k+1))` matrix whose row `(c, i, j)` and column `(y, x)` (both in row-major
-# order) holds `x[c, y + i, x + j]` — what `F.unfold` returns for a batch of one. One loop over the `k*k` taps
-# with a slice each is enough.
-
-# %%
-def im2col(x, k):
-    raise NotImplementedError("Exercise 2: write im2col")
-
-lesson15.exercise2(im2col);
-
-# %% [markdown]
-# **Exercise 3.** `conv2d_weight_grad(x, grad_output, kernel_size)`: for `y = F.conv2d(x, W)` (stride 1, no
-# padding, no bias) with `x` of shape `(N, C, H, W)` and `grad_output` $= \partial L/\partial y$ of shape
-# `(N, O, OH, OW)` (minigrad tensors), return $\partial L/\partial W$ of shape `(O, C, k, k)` using §4's formula
-# $G\,\text{cols}^\top$ (with `F.unfold`), not autograd.
-
-# %%
-def conv2d_weight_grad(x, grad_output, kernel_size):
-    raise NotImplementedError("Exercise 3: write conv2d_weight_grad")
-
-lesson15.exercise3(conv2d_weight_grad);
-
-# %% [markdown]
 # > **Common mistakes**
 # >
 # > * Feeding `(N, H, W)` or `(N, H, W, C)` images to a convolution: minigrad and PyTorch want `(N, C, H, W)`;
 # >   add the channel axis (`x[:, None]`) or permute.
-# > * Forgetting that the output shrinks: a 3 x 3 convolution without padding takes 2 pixels off each side;
+# > * Forgetting that the output shrinks: a 3 x 3 convolution without padding takes a pixel off each side;
 # >   `padding=1` (or `padding="same"`) keeps the size.
 # > * Flipping the kernel when writing a convolution by hand: deep-learning convolutions are cross-correlations.
 # > * Summing the weight gradient over one image only: the filter is shared by every image *and* position.
@@ -478,6 +419,64 @@ lesson15.exercise3(conv2d_weight_grad);
 # >   batch's own statistics (and updates the running estimates with test data).
 # > * Batch norm on a batch of one in training mode: there is no batch statistic to speak of (PyTorch and
 # >   minigrad refuse one value per channel).
+
+# %% [markdown]
+# ## Exercises
 #
-# **Next:** the same machinery — shared filters, pooling, normalisation — scales to colour photographs
-# with deeper stacks (and residual connections, lesson 09's trick) and runs on a GPU with the kernels of §11.
+# Each exercise is a stub: its docstring gives the task, the signature and a hint, and its body raises
+# `NotImplementedError`. Replace that line with your code and run the cell; the checker reports "not yet solved"
+# until you do, `correct` when your answer is right, and otherwise raises `ExerciseFailed` with the input, the
+# expected value and a hint. Reference solutions: `lessons/_solutions/lesson15.py`.
+#
+# **Exercise 1 — the output size.** How many output pixels does a convolution (or a pooling) with kernel size `k`,
+# stride `s`, padding `p` on both sides and dilation `d` give along a side of `n` pixels?
+
+# %%
+def conv_output_size(n, k, s=1, p=0, d=1):
+    """Return the number of window positions (an int) along a side of n pixels.
+
+    Hint: a dilated window spans d * (k - 1) + 1 pixels; count the positions where all of it fits inside the
+    n + 2p padded pixels, stepping by s (floor), and do not forget the first one.
+    """
+    raise NotImplementedError("exercise 1: write conv_output_size")
+
+lesson15.exercise1(conv_output_size);
+
+# %% [markdown]
+# **Exercise 2 — im2col by hand.** For one image `x` of shape `(C, H, W)` (a NumPy array), stride 1, no padding,
+# build the `(C*k*k, (H-k+1)*(W-k+1))` matrix whose row `(c, i, j)` and column `(y, x)` (both in row-major order)
+# holds `x[c, y + i, x + j]` — what `F.unfold` returns for a batch of one.
+
+# %%
+def im2col(x, k):
+    """Return the windows of x (C, H, W) as the columns of a (C*k*k, OH*OW) NumPy array.
+
+    Hint: one loop over the k*k taps (i, j) is enough: tap (i, j) of every window is the slice
+    x[:, i:i + OH, j:j + OW]. Fill an array of shape (C, k, k, OH, OW), then reshape it.
+    """
+    raise NotImplementedError("exercise 2: write im2col")
+
+lesson15.exercise2(im2col);
+
+# %% [markdown]
+# **Exercise 3 — the weight gradient as a matmul.** For `y = F.conv2d(x, W)` (stride 1, no padding, no bias) with
+# `x` of shape `(N, C, H, W)` and `grad_output` $= \partial L/\partial y$ of shape `(N, O, OH, OW)` (minigrad
+# tensors), compute $\partial L/\partial W$ of shape `(O, C, k, k)` with §4's formula $G\,\text{cols}^\top$,
+# not with autograd.
+
+# %%
+def conv2d_weight_grad(x, grad_output, kernel_size):
+    """Return dL/dW, shape (O, C, k, k), for y = F.conv2d(x, W) and grad_output = dL/dy.
+
+    Hint: cols = F.unfold(x, kernel_size) is (N, C*k*k, L); grad_output.reshape(N, O, L) @ cols.transpose(1, 2)
+    gives one (O, C*k*k) matrix per image -- the filter is shared by all of them, so sum over the batch.
+    """
+    raise NotImplementedError("exercise 3: write conv2d_weight_grad")
+
+lesson15.exercise3(conv2d_weight_grad);
+
+# %% [markdown]
+# **Next:** the same machinery — shared filters, pooling, normalisation — scales to colour photographs with deeper
+# stacks (and residual connections, lesson 11's trick), and runs on a GPU with the kernels of §11; `python -m
+# kernels.conv` (or `pool`, `batchnorm`) checks and times their ladders, and `python benchmarks/cnn.py` times this
+# lesson's CNN against PyTorch's.

@@ -16,6 +16,8 @@ a *leaf* (made by the user, ``requires_grad=True``).
 Because every consumer of a value comes before it in the reversed list, a value's gradient is
 complete by the time it is visited.
 """
+import numpy as np
+
 from minigrad.autograd import grad_mode
 from minigrad.autograd.function import Node
 from minigrad.tensor import Tensor
@@ -220,8 +222,9 @@ def _run_hooks(hooks, grad, device):
 def _accumulate(tensor, grad):
     """tensor.grad += grad (creating it on first use)."""
     if tensor.grad is None:
-        # copy: the array may be shared with another tensor's gradient or a saved value
-        tensor.grad = Tensor._wrap(grad.copy(), tensor.device, False)
+        # copy: the array may be shared with another tensor's gradient or a saved value (and NumPy
+        # answers 0-d arithmetic with an immutable scalar: np.array makes it a 0-d array again)
+        tensor.grad = Tensor._wrap(np.array(grad) if isinstance(grad, np.generic) else grad.copy(), tensor.device, False)
     else:
         tensor.grad._array += grad  # in place, as PyTorch: names bound to .grad see the sum
         tensor.grad._version_counter.value += 1

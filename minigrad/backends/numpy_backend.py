@@ -3,6 +3,10 @@
 Each method is the reference formula for the op that calls it; the op's docstring holds the
 derivation.  The GPU backend (``cuda_backend.py``) has the same methods, implemented by the
 CUDA kernels of ``kernels/``.  All arrays here are ``numpy.ndarray``.
+
+These methods are also the one NumPy reference the kernels are checked against (every version
+and block size, in tests/kernels and ``python -m kernels.<family>``, on float64 copies of the
+inputs): ``kernels/`` keeps no second copy of any formula.
 """
 import math
 

@@ -2,7 +2,7 @@
 import numpy as np
 
 import minigrad as mg
-from minigrad.check import ExerciseFailed, passed
+from minigrad.check import ExerciseFailed, exercise, passed
 
 
 def _as_array(value, what):
@@ -15,27 +15,56 @@ def _as_array(value, what):
                              "return a NumPy array, a nested list or a minigrad tensor") from None
 
 
-def exercise1(matmul_loops):
-    """``matmul_loops(A, B)`` computes C_ij = sum_k A_ik B_kj with Python loops.
+class _NoMatmulArray(np.ndarray):
+    """An array that refuses the library matrix products, so an exercise can ask for them to be written by hand."""
 
-    A and B are NumPy arrays; return anything array-like of shape (rows of A, columns of B).
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if ufunc is np.matmul:
+            raise ExerciseFailed("you used np.matmul (the @ operator); the exercise is to build the product without it. "
+                                 "Hint: C = sum over p of np.outer(A[:, p], B[p, :]).")
+        plain = [np.asarray(x) if isinstance(x, _NoMatmulArray) else x for x in inputs]
+        return getattr(ufunc, method)(*plain, **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        name = getattr(func, "__name__", "")
+        if name in ("dot", "matmul", "einsum", "tensordot", "inner", "vdot", "multi_dot", "kron"):
+            raise ExerciseFailed(f"you used np.{name}; the exercise is to build the product without it. "
+                                 "Hint: C = sum over p of np.outer(A[:, p], B[p, :]).")
+        plain = tuple(np.asarray(a) if isinstance(a, _NoMatmulArray) else a for a in args)
+        return func(*plain, **kwargs)
+
+
+def _guarded(array):
+    return np.asarray(array).view(_NoMatmulArray)
+
+
+@exercise("lesson01.exercise1")
+def exercise1(matmul_outer):
+    """``matmul_outer(A, B)`` computes A @ B as the sum over p of the outer products A[:, p] B[p, :],
+    without @, np.dot, np.matmul, np.einsum or np.tensordot (A and B refuse them).
     """
     rng = np.random.default_rng(1)
     for m, k, n in [(2, 2, 2), (3, 4, 2), (1, 5, 3), (4, 1, 4)]:
         A, B = rng.standard_normal((m, k)), rng.standard_normal((k, n))
-        C = _as_array(matmul_loops(A, B), "matmul_loops")
+        C = _as_array(matmul_outer(_guarded(A), _guarded(B)), "matmul_outer")
         expected = A @ B
         if C.shape != expected.shape:
             raise ExerciseFailed(f"for A of shape {A.shape} and B of shape {B.shape} your result has shape {C.shape}, "
                                  f"but A @ B has shape {expected.shape} (rows of A, columns of B)")
         if not np.allclose(C, expected, rtol=1e-9, atol=1e-12):
             i, j = np.unravel_index(np.argmax(np.abs(C - expected)), C.shape)
+            hint = "Hint: C = sum_p outer(A[:, p], B[p, :]) — column p of A times row p of B."
+            if k > 1 and (np.allclose(C, np.outer(A[:, 0], B[0, :])) or np.allclose(C, np.outer(A[:, -1], B[-1, :]))):
+                hint = "Your C is a single outer product: add them up over every p (+=, not =)."
+            elif m == n and np.allclose(C, (A @ B).T):
+                hint = "Your C is transposed: outer(A[:, p], B[p, :]) has shape (m, n), rows from A."
             raise ExerciseFailed(f"for A {A.shape} @ B {B.shape}, C[{i},{j}] = {C[i, j]:.6g} but should be "
-                                 f"{expected[i, j]:.6g}. Hint: C_ij = sum_k A[i,k] * B[k,j] — row i of A "
-                                 "against column j of B.")
-    return passed("lesson01.exercise1", "Your loops agree with A @ B on square and non-square shapes.")
+                                 f"{expected[i, j]:.6g}. {hint}")
+    return passed("lesson01.exercise1", "Your sum of outer products equals A @ B on square and non-square shapes, "
+                  "and used no library matrix product.")
 
 
+@exercise("lesson01.exercise2")
 def exercise2(broadcast_shape):
     """``broadcast_shape(shape_a, shape_b)`` returns the broadcast shape as a tuple, or raises ValueError."""
     compatible = [((3, 1), (1, 4)), ((5, 3, 1), (4,)), ((), (2, 3)), ((2, 1, 3), (7, 1)), ((4,), (4,)),
@@ -64,6 +93,7 @@ def exercise2(broadcast_shape):
                   f"and {len(incompatible)} incompatible pairs.")
 
 
+@exercise("lesson01.exercise3")
 def exercise3(cross):
     """``cross(a, b)`` returns the cross product of two minigrad tensors of shape (3,), written from the
     component formula with minigrad ops (indexing, *, -, mg.stack), so that gradients flow."""
@@ -95,3 +125,35 @@ def exercise3(cross):
         raise ExerciseFailed(f"no gradient flows through your cross: {error}. Build the answer from minigrad ops "
                              "only (no .numpy() or .item() inside).") from None
     return passed("lesson01.exercise3", "Your cross product matches np.cross, and gradcheck accepts its gradient.")
+
+
+@exercise("lesson01.exercise4")
+def exercise4(solve_gradients):
+    """``solve_gradients(A, b, G)`` returns ``(dL/dA, dL/db)`` for x = A^{-1} b and G = dL/dx (NumPy arrays)."""
+    rng = np.random.default_rng(4)
+    for n in (2, 4):
+        A_np = rng.standard_normal((n, n)) + n * np.eye(n)
+        b_np, G = rng.standard_normal(n), rng.standard_normal(n)
+        A = mg.tensor(A_np, requires_grad=True)
+        b = mg.tensor(b_np, requires_grad=True)
+        (mg.linalg.inv(A) @ b).backward(mg.tensor(G))
+        answer = solve_gradients(A_np.copy(), b_np.copy(), G.copy())
+        if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+            raise ExerciseFailed("return a pair (dL/dA, dL/db)")
+        dA, db = (_as_array(a, "solve_gradients") for a in answer)
+        if db.shape != (n,) or not np.allclose(db, b.grad.numpy(), rtol=1e-9, atol=1e-12):
+            hint = "Hint: dL/db = A^{-T} G (solve with the TRANSPOSE of A)."
+            if db.shape == (n,) and np.allclose(db, np.linalg.solve(A_np, G)):
+                hint = "You solved with A; the gradient needs A^{-T} G: np.linalg.solve(A.T, G)."
+            raise ExerciseFailed(f"dL/db = {np.round(db, 6).tolist()} but autograd gives "
+                                 f"{np.round(b.grad.numpy(), 6).tolist()}. {hint}")
+        if dA.shape != (n, n) or not np.allclose(dA, A.grad.numpy(), rtol=1e-9, atol=1e-12):
+            x = np.linalg.solve(A_np, b_np)
+            hint = "Hint: dL/dA = -(A^{-T} G) x^T, an outer product with x = A^{-1} b."
+            if dA.shape == (n, n) and np.allclose(dA, np.outer(np.linalg.solve(A_np.T, G), x)):
+                hint = "Your dL/dA has the wrong sign: dx = -A^{-1} dA x, so dL/dA = -(A^{-T} G) x^T."
+            elif dA.shape == (n, n) and np.allclose(dA, -np.outer(x, np.linalg.solve(A_np.T, G))):
+                hint = "Your dL/dA is transposed: it is (A^{-T} G) x^T, with x on the right."
+            raise ExerciseFailed(f"dL/dA differs from autograd's (largest gap "
+                                 f"{np.abs(dA - A.grad.numpy()).max() if dA.shape == (n, n) else 'shape ' + str(dA.shape)}). {hint}")
+    return passed("lesson01.exercise4", "dL/db = A^-T G and dL/dA = -(A^-T G) x^T agree with autograd.")

@@ -3,7 +3,7 @@ import numpy as np
 
 import minigrad as mg
 import minigrad.nn.functional as F
-from minigrad.check import ExerciseFailed, passed
+from minigrad.check import ExerciseFailed, exercise, passed
 
 
 def _value_and_grad(loss_fn, x, *rest):
@@ -19,27 +19,31 @@ def _value_and_grad(loss_fn, x, *rest):
     return loss.item(), x.grad.numpy()
 
 
-def exercise1(mse):
-    """``mse(pred, target)``: mean squared error of two minigrad tensors, built from minigrad ops."""
-    rng = np.random.default_rng(1)
-    pred, target = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
-    value, grad = _value_and_grad(mse, pred, mg.tensor(target))
-    expected = np.mean((pred - target) ** 2)
+@exercise("lesson03.exercise1")
+def exercise1(bce_with_logits):
+    """``bce_with_logits(z, y)``: mean binary cross-entropy of logits z and 0/1 labels y, without overflow."""
+    z_np = np.array([-1000.0, -40.0, -3.0, -0.5, 0.25, 0.7, 2.0, 40.0, 1000.0])   # not 0: the kinks of relu and abs
+    y_np = np.array([1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.0])
+    expected = F.binary_cross_entropy_with_logits(mg.tensor(z_np), mg.tensor(y_np)).item()
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        value, grad = _value_and_grad(bce_with_logits, z_np, mg.tensor(y_np))
+    if not np.isfinite(value):
+        raise ExerciseFailed(f"for logits of +-1000 your loss is {value}: e^1000 overflows (or s(z) rounds to 0 or 1 "
+                             "and log 0 = -inf). Hint: rewrite it as max(z, 0) - z y + log(1 + e^{-|z|}).")
     if not np.isclose(value, expected, rtol=1e-9):
-        ratio = value / expected
-        hint = ""
-        if np.isclose(ratio, pred.size):
-            hint = f" Your value is {pred.size} (= the number of elements) times too big: take the mean, not the sum."
-        elif np.isclose(ratio, 0.5):
-            hint = " Your value is half the MSE: the PyTorch definition has no 1/2 in front."
-        raise ExerciseFailed(f"mse = {value:.6g}, expected {expected:.6g}.{hint}")
-    expected_grad = 2 * (pred - target) / pred.size
-    if not np.allclose(grad, expected_grad, rtol=1e-9):
-        raise ExerciseFailed("the value is right but the gradient is not 2 (pred - target) / n; "
-                             "did you detach something inside?")
-    return passed("lesson03.exercise1", "Value and gradient 2 (pred - target) / n are right.")
+        hint = "Hint: -y log s(z) - (1-y) log(1 - s(z)) = max(z, 0) - z y + log(1 + e^{-|z|}); then the mean."
+        if np.isclose(value, -expected):
+            hint = "Your loss has the wrong sign: it is MINUS the log-likelihood."
+        raise ExerciseFailed(f"loss = {value:.10g}, expected {expected:.10g} "
+                             f"(F.binary_cross_entropy_with_logits). {hint}")
+    s = np.where(z_np >= 0, 1 / (1 + np.exp(-np.abs(z_np))), np.exp(-np.abs(z_np)) / (1 + np.exp(-np.abs(z_np))))
+    if not np.all(np.isfinite(grad)) or not np.allclose(grad, (s - y_np) / len(z_np), rtol=1e-9, atol=1e-15):
+        raise ExerciseFailed("the value is right but the gradient is not (s(z) - y) / N; build it from minigrad ops "
+                             "only, and avoid ops whose gradient is infinite (log of an exact 0).")
+    return passed("lesson03.exercise1", "finite at logits of +-1000, value and gradient (s(z) - y)/N are right.")
 
 
+@exercise("lesson03.exercise2")
 def exercise2(cross_entropy):
     """``cross_entropy(logits, target)``: mean over rows of -log softmax(logits)[target], written with the
     log-sum-exp trick from minigrad ops; logits (N, C) float, target (N,) int64."""
@@ -47,11 +51,22 @@ def exercise2(cross_entropy):
     cases = [rng.standard_normal((5, 4)), np.array([[1000.0, 0.0, -1000.0], [0.0, 800.0, 0.0]])]
     targets = [rng.integers(0, 4, 5), np.array([2, 0])]
     for logits, t in zip(cases, targets):
-        value, grad = _value_and_grad(cross_entropy, logits, mg.tensor(t))
+        try:
+            with np.errstate(over="raise", divide="raise", invalid="raise"):
+                value, grad = _value_and_grad(cross_entropy, logits, mg.tensor(t))
+        except FloatingPointError as error:
+            if "overflow" in str(error):
+                raise ExerciseFailed(f"for logits as large as {np.abs(logits).max():.0f} your loss overflows ({error}): "
+                                     "e^1000 is inf. Use log sum_j e^{x_j} = m + log sum_j e^{x_j - m} with "
+                                     "m = max_j x_j.") from None
+            raise ExerciseFailed(f"for logits as large as {np.abs(logits).max():.0f} your loss hits '{error}': nothing "
+                                 "overflowed, but the probability of a class far below the max UNDERFLOWS to 0 and "
+                                 "log 0 = -inf (the log of a softmax). Never form the probability: "
+                                 "loss = lse(x) - x_t with lse(x) = m + log sum_j e^{x_j - m}.") from None
         expected = F.cross_entropy(mg.tensor(logits), mg.tensor(t)).item()
         if not np.isfinite(value):
-            raise ExerciseFailed(f"for logits as large as {np.abs(logits).max():.0f} your loss is {value}: exp(1000) "
-                                 "overflows. Use log sum_j e^{x_j} = m + log sum_j e^{x_j - m} with m = max_j x_j.")
+            raise ExerciseFailed(f"for logits as large as {np.abs(logits).max():.0f} your loss is {value}; use "
+                                 "lse(x) - x_t with lse(x) = m + log sum_j e^{x_j - m}.")
         if not np.isclose(value, expected, rtol=1e-7):
             raise ExerciseFailed(f"for logits {np.round(logits, 3).tolist()} and targets {t.tolist()} your loss is "
                                  f"{value:.6g}, expected {expected:.6g}. Hint: loss_n = logsumexp(x_n) - x_n[t_n], "
@@ -66,6 +81,7 @@ def exercise2(cross_entropy):
                   "(softmax - onehot) / N.")
 
 
+@exercise("lesson03.exercise3")
 def exercise3(multi_hinge):
     """``multi_hinge(scores, target, margin=1.0)``: multi-class hinge loss
     mean_n (1/C) sum_{j != t_n} max(0, margin - s_{n,t} + s_{n,j}), from minigrad ops."""

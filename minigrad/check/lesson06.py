@@ -1,81 +1,125 @@
-"""Checkers for lesson 06, optimizers."""
+"""Checkers for lesson 06, optimizers: RMSprop, AdamW, Nesterov momentum (one step each, run for several)."""
 import numpy as np
 
 import minigrad as mg
-from minigrad.check import ExerciseFailed, passed
+from minigrad.check import ExerciseFailed, exercise, passed
 
 
 def _gradients(seed, steps, shape=(3,)):
     rng = np.random.default_rng(seed)
-    return [rng.standard_normal(shape) for _ in range(steps)]
+    return [rng.standard_normal(shape) * np.array([1.0, 0.01, 100.0]) for _ in range(steps)]
 
 
-def exercise1(adam_update):
-    """``adam_update(theta, g, m, v, t, lr, beta1, beta2, eps)`` returns the new ``(theta, m, v)``
-    (NumPy arrays) after Adam step number ``t`` (t = 1, 2, ...)."""
+def _show(a):
+    """An array printed with enough digits that two different ones never look the same."""
+    return np.array2string(np.asarray(a), precision=10, floatmode="maxprec")
+
+
+def _floats(values, count, name):
+    if not isinstance(values, (tuple, list)) or len(values) != count:
+        raise ExerciseFailed(f"{name} must return a tuple of {count} arrays")
+    return [np.asarray(a, dtype=np.float64) for a in values]
+
+
+@exercise("lesson06.exercise1")
+def exercise1(rmsprop_update):
+    """``rmsprop_update(theta, g, v, lr, alpha, eps)`` returns ``(theta, v)`` after one RMSprop step
+    (PyTorch's form: v = alpha v + (1 - alpha) g^2, theta -= lr g / (sqrt(v) + eps))."""
+    lr, alpha, eps = 0.01, 0.99, 1e-3          # a large eps, so that where it sits shows in the result
+    theta, v = np.array([0.5, -1.0, 2.0]), np.zeros(3)
+    ref_theta, ref_v = theta.copy(), v.copy()
+    for t, g in enumerate(_gradients(6, 5), start=1):
+        ref_v = alpha * ref_v + (1 - alpha) * g * g
+        before = ref_theta.copy()
+        ref_theta = ref_theta - lr * g / (np.sqrt(ref_v) + eps)
+        theta, v = _floats(rmsprop_update(theta.copy(), g.copy(), v.copy(), lr, alpha, eps), 2, "rmsprop_update")
+        if not np.allclose(v, ref_v, rtol=1e-10, atol=1e-15):
+            raise ExerciseFailed(f"after step {t}, v = {_show(v)} but should be {_show(ref_v)}. "
+                                 "Hint: v = alpha * v + (1 - alpha) * g**2 (an average of SQUARED gradients).")
+        if not np.allclose(theta, ref_theta, rtol=1e-10, atol=1e-13):
+            hint = "Hint: theta = theta - lr * g / (np.sqrt(v) + eps)."
+            step = theta - before
+            if np.allclose(step, -lr * g / np.sqrt(ref_v + eps)):
+                hint = "eps is inside your square root: RMSprop adds it OUTSIDE, sqrt(v) + eps."
+            elif np.allclose(step, -lr * g / (ref_v + eps)):
+                hint = "You divided by v, not sqrt(v): the step then depends on the scale of the loss."
+            raise ExerciseFailed(f"after step {t}, theta = {_show(theta)} but should be {_show(ref_theta)}. {hint}")
+    return passed("lesson06.exercise1", "5 RMSprop steps match PyTorch's formula, on gradients of very different sizes.")
+
+
+@exercise("lesson06.exercise2")
+def exercise2(adamw_update):
+    """``adamw_update(theta, g, m, v, t, lr, beta1, beta2, eps, weight_decay)`` returns ``(theta, m, v)``,
+    equal to ``minigrad.optim.AdamW``."""
     theta0 = np.array([0.5, -1.0, 2.0])
-    grads = _gradients(6, 5)
-    lr, beta1, beta2, eps = 0.1, 0.9, 0.999, 1e-8
+    lr, beta1, beta2, eps, wd = 0.1, 0.9, 0.999, 1e-3, 0.1
     param = mg.tensor(theta0.copy(), requires_grad=True)
-    optimizer = mg.optim.Adam([param], lr=lr, betas=(beta1, beta2), eps=eps)
+    optimizer = mg.optim.AdamW([param], lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=wd)
     theta, m, v = theta0.copy(), np.zeros(3), np.zeros(3)
-    for t, g in enumerate(grads, start=1):
+    for t, g in enumerate(_gradients(7, 5), start=1):
+        before, m_before, v_before = theta.copy(), m.copy(), v.copy()
         param.grad = mg.tensor(g)
         optimizer.step()
-        before = theta.copy()
-        theta, m, v = (np.asarray(a, dtype=np.float64) for a in
-                       adam_update(theta.copy(), g.copy(), m.copy(), v.copy(), t, lr, beta1, beta2, eps))
         expected = param.numpy()
-        if not np.allclose(theta, expected, rtol=1e-9, atol=1e-12):
-            step_got, step_expected = theta - before, expected - before
-            hint = ("Hint: m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;  m_hat = m / (1 - b1^t);  "
-                    "v_hat = v / (1 - b2^t);  theta -= lr m_hat / (sqrt(v_hat) + eps).")
-            if t == 1 and np.allclose(step_got, -lr * (1 - beta1) * g / (np.sqrt((1 - beta2) * g * g) + eps)):
-                hint = ("Your first step is ~3.2x too large: without bias correction m = 0.1 g and v = 0.001 g^2 are "
-                        "still pulled towards their start 0 (v more so), and 0.1 / sqrt(0.001) = 3.16. Divide m by "
-                        "(1 - beta1^t) and v by (1 - beta2^t).")
-            elif t == 1 and np.allclose(step_got, -lr * g / (g * g + eps)):
-                hint = "Your step divides by v_hat, not sqrt(v_hat): the step should be about lr in size, whatever |g| is."
-            raise ExerciseFailed(f"after step t = {t}, theta = {np.round(theta, 6).tolist()} but minigrad.optim.Adam "
-                                 f"gives {np.round(expected, 6).tolist()} (your step {np.round(step_got, 6).tolist()}, "
-                                 f"Adam's {np.round(step_expected, 6).tolist()}). {hint}")
-    return passed("lesson06.exercise1", f"{len(grads)} steps agree with minigrad.optim.Adam.")
+        theta, m, v = _floats(adamw_update(theta.copy(), g.copy(), m.copy(), v.copy(), t, lr, beta1, beta2, eps, wd),
+                              3, "adamw_update")
+        if np.allclose(theta, expected, rtol=1e-9, atol=1e-12):
+            continue
+        decayed = before * (1 - lr * wd)
+        m_ref = beta1 * m_before + (1 - beta1) * g
+        v_ref = beta2 * v_before + (1 - beta2) * g * g
+        m_hat, v_hat = m_ref / (1 - beta1 ** t), v_ref / (1 - beta2 ** t)
+        candidates = {
+            "eps is inside your square root: Adam divides by sqrt(v_hat) + eps.":
+                decayed - lr * m_hat / np.sqrt(v_hat + eps),
+            "your step is lr * sign(m): that is signSGD with momentum, not Adam. Divide m_hat by sqrt(v_hat) + eps.":
+                decayed - lr * np.sign(m_hat),
+            "you added weight_decay * theta to the gradient (L2, plain Adam's weight_decay); AdamW decouples it: "
+            "theta = theta * (1 - lr * weight_decay), outside the Adam step.":
+                before - lr * (beta1 * m_before + (1 - beta1) * (g + wd * before)) / (1 - beta1 ** t) /
+                (np.sqrt((beta2 * v_before + (1 - beta2) * (g + wd * before) ** 2) / (1 - beta2 ** t)) + eps),
+            "your decay is not multiplied by lr: theta = theta * (1 - lr * weight_decay).":
+                before * (1 - wd) - lr * m_hat / (np.sqrt(v_hat) + eps),
+            "you left out the bias correction: m_hat = m / (1 - beta1^t), v_hat = v / (1 - beta2^t).":
+                decayed - lr * m_ref / (np.sqrt(v_ref) + eps),
+            "you divided by v_hat, not sqrt(v_hat): the step then depends on the scale of the loss.":
+                decayed - lr * m_hat / (v_hat + eps),
+            "you left out the weight decay.": before - lr * m_hat / (np.sqrt(v_hat) + eps),
+        }
+        hint = next((message for message, wrong in candidates.items() if np.allclose(theta, wrong, rtol=1e-9)),
+                    "Hint: decay, then m, v, their bias corrections, and theta -= lr m_hat / (sqrt(v_hat) + eps).")
+        raise ExerciseFailed(f"after step t = {t}, theta = {_show(theta)} but minigrad.optim.AdamW gives "
+                             f"{_show(expected)} (difference {_show(theta - expected)}): {hint}")
+    return passed("lesson06.exercise2", "5 steps agree with minigrad.optim.AdamW (decoupled decay, bias correction).")
 
 
-def exercise2(momentum_update):
-    """``momentum_update(theta, g, buf, lr, momentum)`` returns the new ``(theta, buf)`` for SGD with momentum,
-    PyTorch's form: buf = momentum * buf + g (buf starts at 0), theta -= lr * buf."""
+@exercise("lesson06.exercise3")
+def exercise3(nesterov_update):
+    """``nesterov_update(theta, g, buf, lr, momentum)`` returns ``(theta, buf)``, equal to
+    ``minigrad.optim.SGD(momentum=momentum, nesterov=True)``."""
     theta0 = np.array([1.0, -2.0, 0.5])
-    grads = _gradients(7, 5)
     lr, momentum = 0.05, 0.9
     param = mg.tensor(theta0.copy(), requires_grad=True)
-    optimizer = mg.optim.SGD([param], lr=lr, momentum=momentum)
+    optimizer = mg.optim.SGD([param], lr=lr, momentum=momentum, nesterov=True)
     theta, buf = theta0.copy(), np.zeros(3)
-    for t, g in enumerate(grads, start=1):
+    for t, g in enumerate(_gradients(8, 5), start=1):
+        before, buf_before = theta.copy(), buf.copy()
         param.grad = mg.tensor(g)
         optimizer.step()
-        theta, buf = (np.asarray(a, dtype=np.float64) for a in
-                      momentum_update(theta.copy(), g.copy(), buf.copy(), lr, momentum))
         expected = param.numpy()
+        theta, buf = _floats(nesterov_update(theta.copy(), g.copy(), buf.copy(), lr, momentum), 2, "nesterov_update")
         if not np.allclose(theta, expected, rtol=1e-9, atol=1e-12):
-            hint = "Hint: buf = momentum * buf + g;  theta = theta - lr * buf."
-            if t == 1 and np.allclose(theta, theta0 - lr * (1 - momentum) * g):
-                hint = ("You wrote buf = momentum * buf + (1 - momentum) * g (an average). PyTorch's SGD adds the "
-                        "full gradient, buf = momentum * buf + g, so the step grows up to 1/(1 - momentum) times lr g.")
-            raise ExerciseFailed(f"after step {t}, theta = {np.round(theta, 6).tolist()} but minigrad.optim.SGD "
-                                 f"(momentum={momentum}) gives {np.round(expected, 6).tolist()}. {hint}")
-    return passed("lesson06.exercise2", f"{len(grads)} steps agree with minigrad.optim.SGD(momentum={momentum}).")
-
-
-def exercise3(largest_stable_lr):
-    """``largest_stable_lr(a)``: for f(x) = a x^2 / 2 (a > 0), the learning rate above which plain gradient
-    descent x <- x - lr f'(x) diverges."""
-    for a in (0.5, 2.0, 10.0):
-        got = float(largest_stable_lr(a))
-        if not np.isclose(got, 2.0 / a, rtol=1e-9):
-            hint = ("Hint: one step multiplies x by (1 - lr a); the iteration shrinks x only while |1 - lr a| < 1.")
-            if np.isclose(got, 1.0 / a):
-                hint = ("1/a is the lr that jumps to the minimum in one step; above it x overshoots and flips sign, "
-                        "but still shrinks while |1 - lr a| < 1.")
-            raise ExerciseFailed(f"for a = {a} you say {got:.6g}, but the boundary is {2.0 / a:.6g}. {hint}")
-    return passed("lesson06.exercise3", "Gradient descent on a x^2/2 converges exactly when lr < 2/a.")
+            new_buf = momentum * buf_before + g
+            hint = "Hint: buf = momentum * buf + g; theta = theta - lr * (g + momentum * buf)."
+            plain = np.allclose(theta, before - lr * new_buf)
+            stale = np.allclose(theta, before - lr * (g + momentum * buf_before))
+            if plain and stale:     # at step 1 the old buffer is 0, and both slips give theta - lr g
+                hint = ("Your first step is lr * g: either plain momentum (theta -= lr buf) or a look-ahead with the "
+                        "OLD buffer (still 0). Update buf first, then step along g + momentum * buf.")
+            elif plain:
+                hint = "That is plain momentum (theta -= lr buf); Nesterov steps along g + momentum * buf."
+            elif stale:
+                hint = "You looked ahead with the OLD buffer: update buf first, then step along g + momentum * buf."
+            raise ExerciseFailed(f"after step {t}, theta = {_show(theta)} but SGD(nesterov=True) gives "
+                                 f"{_show(expected)}. {hint}")
+    return passed("lesson06.exercise3", "5 steps agree with minigrad.optim.SGD(momentum=0.9, nesterov=True).")

@@ -1,188 +1,189 @@
-"""Checkers for lesson 09 (attention and the Transformer block)."""
+"""Checkers for lesson 09 (GPU kernels): a block reduction, the reads of a full sum, a tiled transpose.
+
+On a machine without a GPU the kernels run on Numba's CUDA simulator, where every read of a kernel's
+global-memory argument goes through ``FakeCUDAArray.__getitem__``: the checkers count those reads.
+"""
+import contextlib
 import math
+import os
 
 import numpy as np
 
-import minigrad as mg
-from minigrad.check import ExerciseFailed, passed
+from minigrad.check import ExerciseFailed, exercise, passed
 
 
-def _to_numpy(value, what):
-    if hasattr(value, "numpy"):
-        return np.asarray(value.numpy())
-    if isinstance(value, np.ndarray):
-        return value
-    raise ExerciseFailed(f"{what}: expected a tensor or NumPy array, got {type(value).__name__}")
+def _cuda():
+    """numba.cuda, on the simulator unless a real GPU is there (same rule as the lesson's first cell)."""
+    import minigrad as mg
+    if not mg.cuda.is_available():
+        os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
+    from numba import cuda
+    return cuda
 
 
-def _softmax(s):
-    e = np.exp(s - s.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+def _simulated():
+    return os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
 
 
-def _reference_attention(q, k, v, not_allowed=None):
-    scores = q @ np.swapaxes(k, -1, -2) / math.sqrt(q.shape[-1])
-    if not_allowed is not None:
-        scores = np.where(not_allowed, -1e9, scores)
-    weights = _softmax(scores)
-    return weights @ v, weights, scores
+@contextlib.contextmanager
+def _counting_reads(counter, device_arrays):
+    """On the simulator: count every element read of these global-memory arguments into counter[0].
+
+    Only reads of *these* arrays count: threads of an earlier launch that failed may still be running.
+    """
+    if not _simulated():
+        yield
+        return
+    from numba.cuda.simulator.cudadrv.devicearray import FakeCUDAArray
+    original = FakeCUDAArray.__getitem__
+    ours = [vars(d)["_ary"] for d in device_arrays]
+
+    def counting(self, index):
+        if any(np.shares_memory(vars(self)["_ary"], a) for a in ours):
+            counter[0] += 1
+        return original(self, index)
+
+    FakeCUDAArray.__getitem__ = counting
+    try:
+        yield
+    finally:
+        FakeCUDAArray.__getitem__ = original
 
 
-def _diagnose_attention(q, k, v, mask, got_out, got_w):
-    """Name the usual mistake when the learner's weights are wrong."""
-    _, _, scores = _reference_attention(q, k, v, mask)
-    unscaled = q @ np.swapaxes(k, -1, -2)
-    candidates = []
-    if mask is None:
-        candidates.append((_softmax(unscaled), "the scores are not divided by sqrt(d) (d = q.shape[-1])."))
-        candidates.append((_softmax(unscaled / q.shape[-1]), "the scores are divided by d; divide by sqrt(d)."))
-        e = np.exp(scores - scores.max(axis=-2, keepdims=True))
-        candidates.append((e / e.sum(axis=-2, keepdims=True),
-                           "the softmax runs over the queries (dim=-2); each query's weights over the keys "
-                           "(dim=-1) must sum to 1."))
-    else:
-        plain = _softmax(q @ np.swapaxes(k, -1, -2) / math.sqrt(q.shape[-1]))
-        candidates.append((np.where(mask, 0.0, plain), "the mask is applied after the softmax, so the allowed "
-                                                       "weights no longer sum to 1. Mask the scores (masked_fill) "
-                                                       "before the softmax."))
-        inverted = np.broadcast_to(~mask, scores.shape)
-        candidates.append((_softmax(np.where(inverted, -1e9, q @ np.swapaxes(k, -1, -2) / math.sqrt(q.shape[-1]))),
-                           "the mask polarity is inverted: True means *not allowed* (mask those scores)."))
-    for weights, message in candidates:
-        if got_w.shape == weights.shape and np.allclose(got_w, weights, rtol=1e-6, atol=1e-9):
-            return " It looks like " + message
-    return ""
+def _launch(kernel, grid, block, *arrays, what):
+    """Launch on device copies of ``arrays``; return the host copies and the number of global reads."""
+    cuda = _cuda()
+    device = [cuda.to_device(a) for a in arrays]
+    count = [0]
+    try:
+        with _counting_reads(count, device):
+            kernel[grid, block](*device)
+    except IndexError as error:
+        raise ExerciseFailed(f"{what}: a thread indexed out of bounds ({error}). The last block has spare threads: "
+                             "guard every global read and write with the array's size.") from None
+    return [d.copy_to_host() for d in device], count[0]
 
 
-def exercise1(my_attention):
-    """``my_attention(q, k, v, not_allowed=None) -> (output, weights)``, checked against NumPy and gradcheck."""
+_reference_kernels = {}
+cuda = float64 = None           # set by _reference_block_sum, after the simulator decision
+
+
+def _reference_block_sum():
+    """The checker's own block sum, the one exercise 2's counts are measured with."""
+    global cuda, float64         # module globals: the simulator swaps a kernel's global `cuda` for its fake one
+    if "sum" not in _reference_kernels:
+        cuda = _cuda()
+        from numba import float64
+
+        @cuda.jit
+        def block_sum_64(x, partial):
+            shared = cuda.shared.array(64, float64)
+            t = cuda.threadIdx.x
+            i = cuda.blockIdx.x * 64 + t
+            shared[t] = x[i] if i < x.size else 0.0
+            stride = 32
+            while stride > 0:
+                cuda.syncthreads()
+                if t < stride:
+                    shared[t] += shared[t + stride]
+                stride //= 2
+            if t == 0:
+                partial[cuda.blockIdx.x] = shared[0]
+
+        _reference_kernels["sum"] = block_sum_64
+    return _reference_kernels["sum"]
+
+
+@exercise("lesson09.exercise1")
+def exercise1(block_sum_kernel):
+    """``block_sum_kernel[ceil(n / 64), 64](x, partial)``: partial[b] = sum of block b's 64 elements of x."""
     rng = np.random.default_rng(9)
-    causal = np.triu(np.ones((4, 4), dtype=bool), k=1)
-    padding = np.array([[False, False, False, True, True], [False] * 5])[:, None, :]   # (2, 1, 5)
-    cases = [
-        ("no mask, L=4, S=5, d=3", (2, 4, 3), (2, 5, 3), (2, 5, 2), None),
-        ("no mask, 2 batch dims", (2, 3, 4, 6), (2, 3, 4, 6), (2, 3, 4, 5), None),
-        ("causal mask (4, 4)", (2, 4, 3), (2, 4, 3), (2, 4, 3), causal),
-        ("key padding mask (2, 1, 5)", (2, 4, 3), (2, 5, 3), (2, 5, 2), padding),
-    ]
-    for name, qs, ks, vs, mask in cases:
-        q, k, v = rng.standard_normal(qs), rng.standard_normal(ks), rng.standard_normal(vs)
-        expected_out, expected_w, _ = _reference_attention(q, k, v, mask)
-        args = [mg.tensor(a, dtype=mg.float64) for a in (q, k, v)]
-        result = my_attention(*args, None if mask is None else mg.tensor(mask))
-        if not isinstance(result, (tuple, list)) or len(result) != 2:
-            raise ExerciseFailed(f"exercise1: return (output, weights), got {type(result).__name__}")
-        got_out, got_w = _to_numpy(result[0], "output"), _to_numpy(result[1], "weights")
-        if got_w.shape != expected_w.shape:
-            raise ExerciseFailed(f"exercise1, {name}: weights have shape {got_w.shape}, expected {expected_w.shape} "
-                                 "(..., L queries, S keys)")
-        if not np.allclose(got_w, expected_w, rtol=1e-6, atol=1e-9):
-            raise ExerciseFailed(f"exercise1, {name}: the attention weights are wrong (first row "
-                                 f"{np.round(got_w.reshape(-1, got_w.shape[-1])[0], 4).tolist()}, expected "
-                                 f"{np.round(expected_w.reshape(-1, expected_w.shape[-1])[0], 4).tolist()})."
-                                 + _diagnose_attention(q, k, v, mask, got_out, got_w))
-        if got_out.shape != expected_out.shape or not np.allclose(got_out, expected_out, rtol=1e-6, atol=1e-9):
-            raise ExerciseFailed(f"exercise1, {name}: the weights are right but the output (shape {got_out.shape}) "
-                                 f"is not weights @ v (shape {expected_out.shape}).")
-    q, k, v = (mg.tensor(rng.standard_normal(s), dtype=mg.float64, requires_grad=True)
-               for s in [(1, 3, 2), (1, 4, 2), (1, 4, 2)])
-    mask = mg.tensor(np.array([[False, False, True, False]]))
-    try:
-        mg.autograd.gradcheck(lambda a, b, c: my_attention(a, b, c, mask)[0], (q, k, v))
-    except AssertionError as error:
-        raise ExerciseFailed(f"exercise1: gradcheck failed: {error}. Build the output from minigrad ops only "
-                             "(no .numpy() round trips) so autograd sees every step.") from None
-    return passed("lesson09.exercise1", "outputs and weights match NumPy with no mask, a causal mask and a padding "
-                                        "mask, over extra batch dims; gradcheck passes for q, k and v.")
+    for n in (1, 63, 64, 65, 200):
+        x = rng.standard_normal(n)
+        blocks = math.ceil(n / 64)
+        partial = np.full(blocks, np.nan)
+        (_, got), reads = _launch(block_sum_kernel, blocks, 64, x, partial, what=f"exercise1 (n = {n})")
+        expected = np.array([x[b * 64:(b + 1) * 64].sum() for b in range(blocks)])
+        if np.isnan(got).any():
+            raise ExerciseFailed(f"exercise1: n = {n}: partial sums {np.flatnonzero(np.isnan(got)).tolist()} were never "
+                                 "written. Thread 0 of every block writes partial[cuda.blockIdx.x] at the end.")
+        if not np.allclose(got, expected, rtol=1e-12, atol=1e-12):
+            b = int(np.argmax(np.abs(got - expected)))
+            hint = "Hint: load 0 beyond the end of x; halve the stride 32, 16, ..., 1 with a syncthreads before each step."
+            if n % 64 and np.isclose(got[b], x[b * 64:b * 64 + 32].sum()):
+                hint = "Your block only added its first half: the tree must start at stride 32 = THREADS // 2."
+            raise ExerciseFailed(f"exercise1: n = {n}: block {b} wrote {got[b]:.6g}, the sum of its elements is "
+                                 f"{expected[b]:.6g}. {hint}")
+        if _simulated() and reads != n:
+            raise ExerciseFailed(f"exercise1: n = {n}: your kernel read x {reads} times; a reduction needs to read each "
+                                 f"of the {n} elements exactly once (into shared memory) and then works in shared memory.")
+    counted = " and reads each element exactly once (counted on the simulator)" if _simulated() else ""
+    return passed("lesson09.exercise1", f"the partial sums are right for n = 1, 63, 64, 65, 200{counted}.")
 
 
-def exercise2(causal_mask):
-    """``causal_mask(length)``: bool (length, length), True strictly above the diagonal."""
-    for length in (5, 2, 8, 1):
-        expected = np.triu(np.ones((length, length), dtype=bool), k=1)
-        got = _to_numpy(causal_mask(length), "causal_mask")
-        if got.shape != expected.shape:
-            raise ExerciseFailed(f"exercise2: causal_mask({length}) has shape {got.shape}, expected {expected.shape}")
-        if got.dtype != np.bool_:
-            raise ExerciseFailed(f"exercise2: causal_mask({length}) has dtype {got.dtype}; return a bool mask "
-                                 "(True = not allowed), e.g. mg.tensor(numpy_bool_array)")
-        if np.array_equal(got, expected):
-            continue
-        hint = ""
-        if np.array_equal(got, ~expected):
-            hint = " The polarity is inverted: True must mark the *forbidden* (future) keys."
-        elif np.array_equal(got, np.triu(np.ones_like(expected), k=0)):
-            hint = " The diagonal is masked too: a token may attend to itself (use k=1 in np.triu)."
-        elif np.array_equal(got, np.tril(np.ones_like(expected), k=-1)):
-            hint = " The mask hides the past instead of the future: forbidden is j > i (above the diagonal)."
-        raise ExerciseFailed(f"exercise2: causal_mask({length}) =\n{got.astype(int)}\nexpected\n"
-                             f"{expected.astype(int)}.{hint}")
-    return passed("lesson09.exercise2", "True exactly where key j > query i, for lengths 5, 2, 8, 1.")
+def _measured_full_sum_reads(n):
+    cuda = _cuda()
+    kernel = _reference_block_sum()
+    values, total = np.random.default_rng(n).standard_normal(n), 0
+    while len(values) > 1:
+        blocks = math.ceil(len(values) / 64)
+        (_, partial), reads = _launch(kernel, blocks, 64, values, np.zeros(blocks), what="reference")
+        values, total = partial, total + reads
+    return total
 
 
-def _reference_positions(max_len, dim):
-    position = np.arange(max_len)[:, None]
-    omega = 10000.0 ** (-np.arange(0, dim, 2) / dim)
-    pe = np.zeros((max_len, dim))
-    pe[:, 0::2] = np.sin(position * omega)
-    pe[:, 1::2] = np.cos(position * omega)
-    return pe
+@exercise("lesson09.exercise2")
+def exercise2(full_sum_reads):
+    """``full_sum_reads(n, threads=64)``: global reads of reducing n numbers to one by repeated block sums."""
+    def formula(n, threads):
+        total = 0
+        while n > 1:
+            total, n = total + n, math.ceil(n / threads)
+        return total
+    for n in (1, 2, 64, 65, 4096, 4097, 300_000):
+        for threads in (64, 256):
+            expected = formula(n, threads)
+            got = full_sum_reads(n, threads)
+            if got != expected:
+                hint = "Hint: add the size of each launch's input: n, then ceil(n / T), ... while more than one is left."
+                if got == n:
+                    hint = "That counts only the first launch; the partial sums are read again by the next launches."
+                elif got == expected + 1:
+                    hint = "One read too many: once a single number is left, no further launch is needed."
+                raise ExerciseFailed(f"exercise2: full_sum_reads({n}, {threads}) = {got}, expected {expected}. {hint}")
+    if _simulated():
+        for n in (65, 300):
+            measured = _measured_full_sum_reads(n)
+            if measured != full_sum_reads(n, 64):
+                raise ExerciseFailed(f"exercise2: for n = {n} the simulator counted {measured} reads, you say "
+                                     f"{full_sum_reads(n, 64)}")
+    where = " and equal to the reads counted on the simulator for n = 65 and 300" if _simulated() else ""
+    return passed("lesson09.exercise2", f"exact totals for 14 sizes and two block sizes{where}.")
 
 
-def exercise3(sinusoidal_positions):
-    """``sinusoidal_positions(max_len, dim)``: sin in even dims, cos in odd dims, omega_i = 10000^(-2i/dim)."""
-    for max_len, dim in [(10, 8), (50, 16), (7, 2)]:
-        expected = _reference_positions(max_len, dim)
-        got = _to_numpy(sinusoidal_positions(max_len, dim), "sinusoidal_positions").astype(np.float64)
-        if got.shape != expected.shape:
-            raise ExerciseFailed(f"exercise3: sinusoidal_positions({max_len}, {dim}) has shape {got.shape}, "
-                                 f"expected {expected.shape} (positions, dimensions)")
-        if np.allclose(got, expected, atol=1e-5):
-            continue
-        hint = ""
-        swapped = expected.copy()
-        swapped[:, 0::2], swapped[:, 1::2] = expected[:, 1::2], expected[:, 0::2]
-        position = np.arange(max_len)[:, None]
-        per_dim = 10000.0 ** (-np.arange(0, dim, 2) / (dim / 2))
-        if np.allclose(got, swapped, atol=1e-5):
-            hint = " Sine and cosine are swapped: sine goes in the even dimensions 0, 2, 4, ..."
-        elif np.allclose(got[:, 0::2], np.sin(position * per_dim), atol=1e-5):
-            hint = " The frequency exponent uses i/(dim/2); it is 2i/dim with 2i = 0, 2, 4, ... (the even dimension)."
-        raise ExerciseFailed(f"exercise3: sinusoidal_positions({max_len}, {dim}) row 1 = {np.round(got[1], 4).tolist()}, "
-                             f"expected {np.round(expected[1], 4).tolist()}.{hint}")
-    return passed("lesson09.exercise3", "equal to sin(p w_i), cos(p w_i) with w_i = 10000^(-2i/dim) for three sizes.")
-
-
-def exercise4(my_layer_norm):
-    """``my_layer_norm(x, weight, bias, eps=1e-5)``: matches F.layer_norm and passes gradcheck."""
+@exercise("lesson09.exercise3")
+def exercise3(transpose_kernel):
+    """``transpose_kernel[(ceil(N/16), ceil(M/16)), (16, 16)](a, out)``: out = a.T."""
     rng = np.random.default_rng(10)
-    x = rng.standard_normal((3, 4, 6)) * 3 + 1
-    w, b = rng.standard_normal(6), rng.standard_normal(6)
-    xt, wt, bt = (mg.tensor(a, dtype=mg.float64) for a in (x, w, b))
-    got = _to_numpy(my_layer_norm(xt, wt, bt, eps=1e-5), "my_layer_norm")
-    expected = mg.nn.functional.layer_norm(xt, (6,), wt, bt, eps=1e-5).numpy()
-    if got.shape != expected.shape:
-        raise ExerciseFailed(f"exercise4: output shape {got.shape}, expected {expected.shape}")
-    if not np.allclose(got, expected, rtol=1e-6, atol=1e-8):
-        hint = ""
-        unbiased = (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, ddof=1, keepdims=True) + 1e-5) * w + b
-        over_batch = (x - x.mean(0, keepdims=True)) / np.sqrt(x.var(0, keepdims=True) + 1e-5) * w + b
-        no_eps_in_sqrt = (x - x.mean(-1, keepdims=True)) / (np.sqrt(x.var(-1, keepdims=True)) + 1e-5) * w + b
-        if np.allclose(got, unbiased, rtol=1e-6):
-            hint = " You used the unbiased variance (divide by E - 1); layer norm divides by E."
-        elif np.allclose(got, over_batch, rtol=1e-6):
-            hint = " You normalised over the batch axis; normalise each position over its last dimension (dim=-1)."
-        elif np.allclose(got, no_eps_in_sqrt, rtol=1e-6, atol=1e-8):
-            hint = " eps goes inside the square root: sqrt(var + eps)."
-        raise ExerciseFailed(f"exercise4: output differs from F.layer_norm (max difference "
-                             f"{np.abs(got - expected).max():.3g}).{hint}")
-    args = tuple(mg.tensor(a, dtype=mg.float64, requires_grad=True) for a in (rng.standard_normal((2, 5)),
-                                                                              rng.standard_normal(5),
-                                                                              rng.standard_normal(5)))
-    try:
-        mg.autograd.gradcheck(lambda a, c, d: my_layer_norm(a, c, d, eps=1e-5), args)
-    except AssertionError as error:
-        raise ExerciseFailed(f"exercise4: gradcheck failed: {error}. Use minigrad ops only, so autograd sees "
-                             "every step (mean, **, sqrt, /, *, +).") from None
-    return passed("lesson09.exercise4", "equal to F.layer_norm over the last dim (population variance, eps inside "
-                                        "the sqrt); gradcheck passes for x, weight and bias.")
+    for shape in ((5, 7), (17, 20), (1, 20)):
+        m, n = shape
+        a = rng.standard_normal(shape)
+        out = np.full((n, m), np.nan)
+        grid = (math.ceil(n / 16), math.ceil(m / 16))
+        (_, got), reads = _launch(transpose_kernel, grid, (16, 16), a, out, what=f"exercise3 (shape {shape})")
+        if np.isnan(got).any():
+            missing = np.argwhere(np.isnan(got))
+            raise ExerciseFailed(f"exercise3: shape {shape}: {len(missing)} of {got.size} elements of out were never "
+                                 f"written (first: {tuple(int(i) for i in missing[0])}). The grid is (ceil(N/16), "
+                                 "ceil(M/16)) over a's columns and rows; when writing, swap the BLOCK indices: "
+                                 "out[bx*16 + ty, by*16 + tx].")
+        if not np.array_equal(got, a.T):
+            worst = np.unravel_index(np.argmax(np.abs(got - a.T)), got.shape)
+            hint = ("Hint: after the syncthreads, thread (tx, ty) writes out[bx*16 + ty, by*16 + tx] = tile[tx, ty].")
+            raise ExerciseFailed(f"exercise3: shape {shape}: out{tuple(int(i) for i in worst)} = {got[worst]:.6g}, "
+                                 f"but a.T there is {a.T[worst]:.6g}. {hint}")
+        if _simulated() and reads != m * n:
+            raise ExerciseFailed(f"exercise3: shape {shape}: a was read {reads} times, expected {m * n} (once per "
+                                 "element, into the shared tile; the write reads only shared memory).")
+    counted = ", reading a exactly once per element" if _simulated() else ""
+    return passed("lesson09.exercise3", f"out = a.T on (5, 7), (17, 20), (1, 20){counted}.")

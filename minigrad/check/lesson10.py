@@ -1,97 +1,115 @@
-"""Checkers for lesson 10 (sentiment classification end to end)."""
+"""Checkers for lesson 10 (attention): splitting heads, one KV-cache step, ALiBi attention."""
+import math
+
 import numpy as np
 
 import minigrad as mg
-from minigrad.check import ExerciseFailed, passed
-
-_TEXTS = ["the film was good", "I didn't like it, it's DULL!", "a gem", "", "the plot was not boring at all , really ."]
-
-
-def _vocab():
-    from minigrad.sentiment.encoding import build_vocab
-    return build_vocab(["the film was good", "the plot was boring", "i did n't like it", "a gem"])
+import minigrad.nn.functional as F
+from minigrad.check import ExerciseFailed, exercise, passed
 
 
-def exercise1(encode_batch):
-    """``encode_batch(texts, vocab, max_len) -> (ids, mask)`` as ``SentenceEncoder.batch(encode_all(...))``."""
-    from minigrad.sentiment.encoding import SentenceEncoder
-    vocab = _vocab()
-    for max_len in (32, 4):
-        reference = SentenceEncoder(vocab, max_len)
-        expected_ids, expected_mask = reference.batch(reference.encode_all(_TEXTS))
-        result = encode_batch(_TEXTS, vocab, max_len)
-        if not isinstance(result, (tuple, list)) or len(result) != 2:
-            raise ExerciseFailed(f"exercise1: return (ids, mask), got {type(result).__name__}")
-        ids, mask = (np.asarray(r.numpy() if hasattr(r, "numpy") else r) for r in result)
-        where = f"texts {_TEXTS}, max_len={max_len}"
-        if ids.shape != expected_ids.shape:
-            hint = ""
-            if ids.shape[1] == expected_ids.shape[1] - 1:
-                hint = " One column short: is <cls> missing in front of every sentence?"
-            elif ids.shape[1] > max_len:
-                hint = f" Rows must be cut to max_len = {max_len} ids, <cls> included."
-            raise ExerciseFailed(f"exercise1 ({where}): ids shape {ids.shape}, expected {expected_ids.shape}.{hint}")
-        if mask.dtype != np.bool_ or not np.array_equal(mask, expected_mask):
-            hint = " True marks real tokens, False the padding." if np.array_equal(mask, ~expected_mask) else ""
-            raise ExerciseFailed(f"exercise1 ({where}): mask =\n{mask.astype(int)}\nexpected (bool)\n"
-                                 f"{expected_mask.astype(int)}.{hint}")
-        if not np.array_equal(ids, expected_ids):
-            row = int(np.argmax((ids != expected_ids).any(axis=1)))
-            hint = ""
-            if ids[row, 0] != vocab.cls_id:
-                hint = f" Every row starts with <cls> (id {vocab.cls_id})."
-            elif np.array_equal(ids[row][::-1][: expected_mask[row].sum()], expected_ids[row][: expected_mask[row].sum()]):
-                hint = " Pad on the right, not the left."
-            raise ExerciseFailed(f"exercise1 ({where}): row {row} ({_TEXTS[row]!r}) is {ids[row].tolist()}, "
-                                 f"expected {expected_ids[row].tolist()}.{hint}")
-    return passed("lesson10.exercise1", "<cls> first, <unk> for unknown words, cut to max_len, right-padded, "
-                                        "mask True on real tokens (also for an empty sentence).")
+def _softmax(s):
+    e = np.exp(s - s.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
 
 
-def exercise2(confusion):
-    """``confusion(true, pred, num_classes)``: rows = truth, columns = prediction."""
-    from minigrad.sentiment.metrics import confusion_matrix
+def _numpy(t, what):
+    if not isinstance(t, mg.Tensor):
+        raise ExerciseFailed(f"{what} returned {type(t).__name__}; return a minigrad tensor (built from minigrad ops)")
+    return t.numpy()
+
+
+@exercise("lesson10.exercise1")
+def exercise1(split_heads, merge_heads):
+    """``split_heads(x, n_heads)``: (N, L, E) -> (N, H, L, E/H); ``merge_heads``: the inverse."""
+    rng = np.random.default_rng(10)
+    n, length, e, h = 2, 5, 12, 3
+    x_np = rng.standard_normal((n, length, e))
+    expected = x_np.reshape(n, length, h, e // h).transpose(0, 2, 1, 3)
+    got = _numpy(split_heads(mg.tensor(x_np), h), "split_heads")
+    if got.shape != expected.shape:
+        raise ExerciseFailed(f"split_heads of a (2, 5, 12) tensor with 3 heads has shape {got.shape}, expected "
+                             f"{expected.shape} = (N, H, L, E / H)")
+    if not np.array_equal(got, expected):
+        hint = "Hint: x.reshape(N, L, H, E // H).transpose(1, 2): head h must get features h*E/H ... (h+1)*E/H - 1."
+        if np.array_equal(got, x_np.reshape(n, h, length, e // h)):
+            hint = ("You reshaped (N, L, E) straight to (N, H, L, E/H): that cuts the FLAT memory into pieces, so "
+                    "'head 0' gets whole tokens 0-1 and part of token 2. Reshape to (N, L, H, E/H), then transpose.")
+        raise ExerciseFailed(f"split_heads puts the wrong numbers in the heads (head 0, token 0 is "
+                             f"{np.round(got[0, 0, 0], 3).tolist()}, expected {np.round(expected[0, 0, 0], 3).tolist()}). "
+                             f"{hint}")
+    back = _numpy(merge_heads(mg.tensor(expected)), "merge_heads")
+    if back.shape != x_np.shape or not np.array_equal(back, x_np):
+        raise ExerciseFailed(f"merge_heads(split_heads(x)) is not x (shape {back.shape}). Hint: transpose(1, 2) back to "
+                             "(N, L, H, D), then reshape to (N, L, H * D).")
+    x = mg.tensor(rng.standard_normal((1, 3, 4)), requires_grad=True)
+    try:
+        mg.autograd.gradcheck(lambda t: merge_heads(split_heads(t, 2) * 2.0), (x,))
+    except (AssertionError, RuntimeError) as error:
+        raise ExerciseFailed(f"no correct gradient flows through your reshapes: {error}") from None
+    return passed("lesson10.exercise1", "head h gets features h E/H .. (h+1) E/H - 1 of every token, and merge undoes it.")
+
+
+@exercise("lesson10.exercise2")
+def exercise2(attend_last):
+    """``attend_last(q_last, k_cache, v_cache)``: the newest position's causal attention output."""
+    rng = np.random.default_rng(11)
+    n, length, d, dv = 2, 6, 4, 3
+    q, k, v = (rng.standard_normal((n, length, size)) for size in (d, d, dv))
+    causal = np.triu(np.ones((length, length), dtype=bool), k=1)
+    full = _softmax(np.where(causal, -1e9, q @ np.swapaxes(k, -1, -2) / math.sqrt(d))) @ v
+    for t in (0, 3, length - 1):
+        got = _numpy(attend_last(mg.tensor(q[:, t:t + 1]), mg.tensor(k[:, :t + 1]), mg.tensor(v[:, :t + 1])),
+                     "attend_last")
+        if got.shape != (n, 1, dv):
+            raise ExerciseFailed(f"attend_last with a cache of {t + 1} positions returned shape {got.shape}, expected "
+                                 f"({n}, 1, {dv})")
+        if not np.allclose(got, full[:, t:t + 1], rtol=1e-10, atol=1e-12):
+            hint = "Hint: softmax over the cached keys of q_last k^T / sqrt(d), times the cached values."
+            unscaled = _softmax(q[:, t:t + 1] @ np.swapaxes(k[:, :t + 1], -1, -2)) @ v[:, :t + 1]
+            if t > 0 and np.allclose(got, unscaled):
+                hint = "You forgot to divide the scores by sqrt(d)."
+            raise ExerciseFailed(f"at position {t} your output {np.round(got[0, 0], 5).tolist()} differs from row {t} of "
+                                 f"full causal attention {np.round(full[0, t], 5).tolist()}. {hint}")
+    tensors = [mg.tensor(a[:, 2:3] if i == 0 else a[:, :3], requires_grad=True) for i, a in enumerate((q, k, v))]
+    try:
+        mg.autograd.gradcheck(attend_last, tuple(tensors))
+    except (AssertionError, RuntimeError) as error:
+        raise ExerciseFailed(f"the values are right but the gradient is not: {error}. Use minigrad ops only.") from None
+    return passed("lesson10.exercise2", "one cached step equals the matching row of full causal attention, gradients too.")
+
+
+@exercise("lesson10.exercise3")
+def exercise3(alibi_attention):
+    """``alibi_attention(q, k, v, slope)``: causal attention with scores q k^T / sqrt(d) - slope (i - j)."""
     rng = np.random.default_rng(12)
-    cases = [(np.array([0, 0, 1, 1, 1]), np.array([0, 1, 1, 1, 0]), 2),
-             (rng.integers(0, 3, 40), rng.integers(0, 3, 40), 3),
-             (np.array([1, 1, 1]), np.array([1, 1, 1]), 2)]
-    for true, pred, classes in cases:
-        expected = confusion_matrix(true, pred, classes)
-        got = np.asarray(confusion(true, pred, classes))
-        if got.shape != expected.shape:
-            raise ExerciseFailed(f"exercise2: shape {got.shape}, expected {expected.shape} "
-                                 "(num_classes x num_classes, even when a class never occurs)")
-        if not np.array_equal(got, expected):
-            hint = " Rows and columns are swapped: M[true, predicted]." if np.array_equal(got, expected.T) else ""
-            raise ExerciseFailed(f"exercise2: true={true.tolist()}, pred={pred.tolist()}: got\n{got}\nexpected\n"
-                                 f"{expected}.{hint}")
-    return passed("lesson10.exercise2", "M[true, predicted] on 2- and 3-class examples.")
-
-
-def exercise3(predict_labels):
-    """``predict_labels(model, encoder, texts)``: the eval-mode argmax, even when handed a training-mode model."""
-    from minigrad.sentiment import TransformerClassifier
-    from minigrad.sentiment.encoding import SentenceEncoder
-    vocab = _vocab()
-    encoder = SentenceEncoder(vocab, 16)
-    mg.manual_seed(5)
-    model = TransformerClassifier(len(vocab), d_model=16, n_heads=2, n_layers=1, d_ff=32, max_len=16,
-                                  dropout=0.5, pooling="mean")
-    texts = [f"the film was {w}" for w in ("good", "boring", "a gem", "not good")] * 5 + _TEXTS
-    model.eval()
-    with mg.no_grad():
-        ids, mask = encoder.batch(encoder.encode_all(texts))
-        expected = model(mg.tensor(ids), mg.tensor(mask)).numpy().argmax(axis=1).tolist()
-    model.train()
-    mg.manual_seed(6)
-    got = predict_labels(model, encoder, texts)
-    got = [int(g) for g in (got.tolist() if hasattr(got, "tolist") else got)]
-    if len(got) != len(texts):
-        raise ExerciseFailed(f"exercise3: {len(got)} predictions for {len(texts)} texts")
-    if got != expected:
-        wrong = [i for i, (g, e) in enumerate(zip(got, expected)) if g != e]
-        hint = (" The model was handed over in training mode, so dropout was on: call model.eval() first."
-                if model.training else "")
-        raise ExerciseFailed(f"exercise3: {len(wrong)} of {len(texts)} predictions differ from the eval-mode model "
-                             f"(first: {texts[wrong[0]]!r}: got {got[wrong[0]]}, expected {expected[wrong[0]]}).{hint}")
-    return passed("lesson10.exercise3", f"{len(texts)} predictions equal the eval-mode model's argmax.")
+    n, length, d = 2, 5, 4
+    q, k, v = (rng.standard_normal((n, length, d)) for _ in range(3))
+    slope = 0.5
+    i, j = np.arange(length)[:, None], np.arange(length)[None, :]
+    scores = q @ np.swapaxes(k, -1, -2) / math.sqrt(d) - slope * (i - j)
+    weights = _softmax(np.where(j > i, -1e9, scores))
+    result = alibi_attention(mg.tensor(q), mg.tensor(k), mg.tensor(v), slope)
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        raise ExerciseFailed("return a pair (output, weights)")
+    out, w = (_numpy(r, "alibi_attention") for r in result)
+    if w.shape != weights.shape or not np.allclose(w, weights, rtol=1e-9, atol=1e-12):
+        hint = "Hint: s_ij = q_i . k_j / sqrt(d) - slope * (i - j), then mask j > i, then softmax over j."
+        if w.shape == weights.shape:
+            if np.any(w[:, j > i] > 1e-6):
+                hint = "Future keys get weight: mask j > i (strictly above the diagonal) before the softmax."
+            elif np.allclose(w, _softmax(np.where(j > i, -1e9, scores + 2 * slope * (i - j)))):
+                hint = "Your penalty has the wrong sign: a FARTHER key must score LOWER, so subtract slope * (i - j)."
+            elif np.allclose(w, _softmax(np.where(j > i, -1e9, q @ np.swapaxes(k, -1, -2) / math.sqrt(d)))):
+                hint = "You left out the bias -slope * (i - j)."
+        raise ExerciseFailed(f"the attention weights differ from ALiBi's (row 3 of the first example: "
+                             f"{np.round(w[0, 3], 4).tolist() if w.shape == weights.shape else w.shape}, expected "
+                             f"{np.round(weights[0, 3], 4).tolist()}). {hint}")
+    if not np.allclose(out, weights @ v, rtol=1e-9, atol=1e-12):
+        raise ExerciseFailed("the weights are right but the output is not weights @ v")
+    x = mg.tensor(rng.standard_normal((1, 3, 2)), requires_grad=True)
+    try:
+        mg.autograd.gradcheck(lambda t: alibi_attention(t, t, t, slope)[0], (x,))
+    except (AssertionError, RuntimeError) as error:
+        raise ExerciseFailed(f"the values are right but the gradient is not: {error}. Use minigrad ops only.") from None
+    return passed("lesson10.exercise3", "causal, distance-penalised weights and outputs match NumPy, and gradcheck passes.")

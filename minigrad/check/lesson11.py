@@ -1,114 +1,115 @@
-"""Checkers for lesson 11 (looking inside: saliency, occlusion, attention entropy)."""
+"""Checkers for lesson 11 (the Transformer block): a pre-norm block, RMSNorm and its backward by hand."""
 import numpy as np
 
 import minigrad as mg
-from minigrad.check import ExerciseFailed, passed
+import minigrad.nn as nn
+from minigrad.check import ExerciseFailed, exercise, passed
 
 
-def _tiny_model_and_batch(seed=21):
-    from minigrad.sentiment import TransformerClassifier
-    from minigrad.sentiment.encoding import SentenceEncoder, build_vocab
-    vocab = build_vocab(["the film was good", "the plot was not boring", "a dull mess"])
-    encoder = SentenceEncoder(vocab, 16)
-    mg.manual_seed(seed)
-    model = TransformerClassifier(len(vocab), d_model=16, n_heads=2, n_layers=1, d_ff=32, max_len=16,
-                                  dropout=0.0, pooling="mean").double().eval()
-    ids, mask = encoder.batch([encoder.encode("the plot was not good")])
-    return model, mg.tensor(ids), mg.tensor(mask)
+@exercise("lesson11.exercise1")
+def exercise1(pre_norm_block, layer_norm, feed_forward):
+    """``pre_norm_block(x, layer, key_padding_mask)`` equals ``nn.TransformerEncoderLayer(norm_first=True)``;
+    ``layer_norm`` and ``feed_forward`` are the lesson's own (the checker uses them to name mistakes)."""
+    mg.manual_seed(3)
+    layer = nn.TransformerEncoderLayer(d_model=8, nhead=2, dim_feedforward=16, dropout=0.0, batch_first=True,
+                                       norm_first=True)
+    with mg.no_grad():          # non-trivial norm parameters, so a swapped norm1/norm2 shows
+        for norm in (layer.norm1, layer.norm2):
+            norm.weight.copy_(mg.rand(8) + 0.5)
+            norm.bias.copy_(mg.randn(8) * 0.3)
+    length = 5
+    x = mg.randn(2, length, 8)
+    padding = mg.tensor(np.arange(length)[None, :] >= np.array([5, 3])[:, None])
+    expected = layer(x, src_key_padding_mask=padding).numpy()
+    got = pre_norm_block(x, layer, padding)
+    if not isinstance(got, mg.Tensor) or tuple(got.shape) != expected.shape:
+        raise ExerciseFailed(f"pre_norm_block must return a tensor of shape {expected.shape}")
+    got = got.numpy()
+    if np.allclose(got, expected, rtol=1e-4, atol=1e-5):
+        small = nn.TransformerEncoderLayer(d_model=4, nhead=2, dim_feedforward=8, dropout=0.0, batch_first=True,
+                                           norm_first=True).double()
+        t = mg.tensor(np.random.default_rng(1).standard_normal((1, 3, 4)), requires_grad=True)
+        try:
+            mg.autograd.gradcheck(lambda v: pre_norm_block(v, small), (t,))
+        except (AssertionError, RuntimeError) as error:
+            raise ExerciseFailed(f"the values are right but the gradient is not: {error}") from None
+        return passed("lesson11.exercise1", "equal to nn.TransformerEncoderLayer(norm_first=True), with a padding "
+                      "mask, and gradcheck passes.")
 
-
-def _forward_from_vectors(model, vectors, mask):
-    return model.classify(model.encode(vectors, mask), mask)
-
-
-def _as_vector(value, length, what):
-    array = np.asarray(value.numpy() if hasattr(value, "numpy") else value, dtype=np.float64).reshape(-1)
-    if array.shape != (length,):
-        raise ExerciseFailed(f"{what}: expected one score per position, shape ({length},), got shape {array.shape}")
-    return array
-
-
-def exercise1(gradient_times_input):
-    """Saliency = sum_k e_tk * ds/de_tk for the target logit."""
-    model, ids, mask = _tiny_model_and_batch()
-    length = ids.shape[1]
-    for target in (0, 1):
-        vectors = model.embed(ids).detach().requires_grad_()
-        _forward_from_vectors(model, vectors, mask)[0, target].backward()
-        gradient = vectors.grad.numpy()[0]
-        expected = (gradient * vectors.detach().numpy()[0]).sum(axis=-1)
-        model.zero_grad()
-        got = _as_vector(gradient_times_input(model, ids, mask, target), length, "exercise1")
-        model.zero_grad()
-        if np.allclose(got, expected, rtol=1e-6, atol=1e-9):
-            continue
-        hint = ""
-        if np.allclose(got, gradient.sum(axis=-1), rtol=1e-6, atol=1e-9):
-            hint = " That is the gradient summed over the features; multiply it by the input vector first."
-        elif np.allclose(got, np.linalg.norm(gradient, axis=-1), rtol=1e-6):
-            hint = " That is the gradient's norm (plain saliency); gradient-times-input is sum_k e_tk * ds/de_tk."
-        elif np.allclose(got, np.abs(expected), rtol=1e-6):
-            hint = " Keep the sign: negative scores mark words that argued against the class."
-        raise ExerciseFailed(f"exercise1 (target class {target}): got {np.round(got, 5).tolist()}, expected "
-                             f"{np.round(expected, 5).tolist()}.{hint}")
-    return passed("lesson11.exercise1", "gradient x input per position, with its sign, for both classes.")
-
-
-def exercise2(occlusion_scores):
-    """Logit(full) - logit(token t's vector set to 0), for every t."""
-    model, ids, mask = _tiny_model_and_batch(seed=22)
-    length = ids.shape[1]
+    def mha(h):
+        return layer.self_attn(h, h, h, key_padding_mask=padding, need_weights=False)[0]
+    n1 = lambda h: layer_norm(h, layer.norm1.weight, layer.norm1.bias)
+    n2 = lambda h: layer_norm(h, layer.norm2.weight, layer.norm2.bias)
     with mg.no_grad():
-        vectors = model.embed(ids)
-        logits = _forward_from_vectors(model, vectors, mask).numpy()[0]
-        drops = []
-        for t in range(length):
-            zeroed = vectors.detach().clone()
-            zeroed.data[0, t] = 0
-            drops.append(_forward_from_vectors(model, zeroed, mask).numpy()[0])
-    drops = np.array(drops)
-    for target in (0, 1):
-        expected = logits[target] - drops[:, target]
-        got = _as_vector(occlusion_scores(model, ids, mask, target), length, "exercise2")
-        if np.allclose(got, expected, rtol=1e-6, atol=1e-9):
-            continue
-        hint = ""
-        if np.allclose(got, -expected, rtol=1e-6, atol=1e-9):
-            hint = " The sign is flipped: full logit minus the occluded one (positive = the word helped)."
-        elif np.allclose(got, drops[:, target], rtol=1e-6):
-            hint = " That is the occluded logit itself; subtract it from the full input's logit."
-        raise ExerciseFailed(f"exercise2 (target class {target}): got {np.round(got, 5).tolist()}, expected "
-                             f"{np.round(expected, 5).tolist()}.{hint}")
-    return passed("lesson11.exercise2", "exact logit drops when each position's vector is zeroed, for both classes.")
+        post = n2(n1(x + mha(x)) + feed_forward(n1(x + mha(x)), layer)).numpy()
+        normalised_skip = (lambda h: h + feed_forward(n2(h), layer))(n1(x) + mha(n1(x))).numpy()
+        no_padding_mask = layer(x).numpy()
+    hint = "Hint: x = x + MHA(LN1(x)); x = x + FFN(LN2(x)); the skip carries the un-normalised x."
+    if np.allclose(got, post, rtol=1e-4, atol=1e-5):
+        hint = "That is the post-norm block (section 3): pre-norm normalises each sub-block's INPUT, x + f(LN(x))."
+    elif np.allclose(got, normalised_skip, rtol=1e-4, atol=1e-5):
+        hint = "Your skip connection carries LN1(x) instead of x: write x + MHA(LN1(x)), not LN1(x) + MHA(LN1(x))."
+    elif np.allclose(got, no_padding_mask, rtol=1e-4, atol=1e-5):
+        hint = "You ignored key_padding_mask: pass it to layer.self_attn."
+    raise ExerciseFailed(f"pre_norm_block differs from nn.TransformerEncoderLayer(norm_first=True) (largest gap "
+                         f"{np.abs(got - expected).max():.3g}). {hint}")
 
 
-def exercise3(attention_entropy):
-    """Mean over real query rows of -sum_j w_ij log w_ij (0 log 0 = 0), padding ignored."""
-    rng = np.random.default_rng(23)
-    cases = []
-    one_hot = np.zeros((5, 5)); one_hot[:3, 0] = 1.0                # fully focused: entropy 0, with 0 log 0 terms
-    cases.append(("one-hot rows", one_hot, 3))
-    uniform = np.zeros((6, 6)); uniform[:4, :4] = 0.25
-    cases.append(("uniform over 4 keys", uniform, 4))
-    random = np.zeros((7, 7))
-    scores = rng.standard_normal((5, 5)) * 2
-    random[:5, :5] = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
-    cases.append(("random rows, 2 padding positions", random, 5))
-    for name, weights, n_real in cases:
-        w = weights[:n_real, :n_real]
-        expected = float(-(w * np.log(np.where(w > 0, w, 1.0))).sum(axis=-1).mean())
-        got = attention_entropy(weights.copy(), n_real)
-        got = float(np.asarray(got))
-        if np.isnan(got):
-            raise ExerciseFailed(f"exercise3, {name}: got NaN. 0 * log(0) must count as 0: take the log of "
-                                 "np.where(w > 0, w, 1.0) (or mask the zero entries).")
-        if np.isclose(got, expected, atol=1e-9):
+def _rms_norm_numpy(x, w, eps):
+    return w * x / np.sqrt((x * x).mean(axis=-1, keepdims=True) + eps)
+
+
+@exercise("lesson11.exercise2")
+def exercise2(rms_norm):
+    """``rms_norm(x, weight, eps=1e-6)`` = weight * x / sqrt(mean(x^2) + eps) over the last dim, from minigrad ops."""
+    rng = np.random.default_rng(7)
+    x_np, w_np = rng.standard_normal((3, 4, 6)) * 3 + 1, rng.standard_normal(6)
+    for eps in (1e-6, 0.5):
+        expected = _rms_norm_numpy(x_np, w_np, eps)
+        got = rms_norm(mg.tensor(x_np), mg.tensor(w_np), eps)
+        if not isinstance(got, mg.Tensor):
+            raise ExerciseFailed("rms_norm must return a minigrad tensor built from minigrad ops")
+        got = got.numpy()
+        if got.shape == expected.shape and np.allclose(got, expected, rtol=1e-9, atol=1e-12):
             continue
-        hint = ""
-        all_rows = float(-(weights[:, :n_real] * np.log(np.where(weights[:, :n_real] > 0, weights[:, :n_real], 1.0))).sum(-1).mean())
-        if np.isclose(got, all_rows):
-            hint = " The padding rows were averaged in; use only the first n_real query rows."
-        elif np.isclose(got, -expected):
-            hint = " The sign is flipped: entropy is -sum w log w (never negative)."
-        raise ExerciseFailed(f"exercise3, {name}: got {got:.6f}, expected {expected:.6f}.{hint}")
-    return passed("lesson11.exercise3", "0 for one-hot rows, log 4 for uniform rows, and the padded random case.")
+        hint = "Hint: y = weight * x / sqrt(mean over the last dim of x^2, + eps)."
+        centred = x_np - x_np.mean(axis=-1, keepdims=True)
+        if got.shape == expected.shape:
+            if np.allclose(got, w_np * centred / np.sqrt(centred.var(axis=-1, keepdims=True) + eps)):
+                hint = "That is layer norm without beta: RMSNorm does NOT subtract the mean."
+            elif np.allclose(got, w_np * x_np / (np.sqrt((x_np * x_np).mean(axis=-1, keepdims=True)) + eps)):
+                hint = "eps goes INSIDE the square root: sqrt(mean(x^2) + eps)."
+        raise ExerciseFailed(f"rms_norm differs from NumPy's at eps = {eps} (shape {got.shape}). {hint}")
+    x = mg.tensor(rng.standard_normal((2, 5)), requires_grad=True)
+    w = mg.tensor(rng.standard_normal(5), requires_grad=True)
+    try:
+        mg.autograd.gradcheck(lambda a, b: rms_norm(a, b, 1e-6), (x, w))
+    except (AssertionError, RuntimeError) as error:
+        raise ExerciseFailed(f"the values are right but the gradient is not: {error}. Use minigrad ops only.") from None
+    return passed("lesson11.exercise2", "equal to NumPy for two eps, and gradcheck accepts x and weight.")
+
+
+@exercise("lesson11.exercise3")
+def exercise3(rms_norm_backward):
+    """``rms_norm_backward(x, weight, grad_out, eps=1e-6)``: dL/dx by hand (NumPy)."""
+    rng = np.random.default_rng(8)
+    x_np, w_np, g_np = rng.standard_normal((4, 6)), rng.standard_normal(6), rng.standard_normal((4, 6))
+    x = mg.tensor(x_np, requires_grad=True)
+    w = mg.tensor(w_np)
+    (x * w / ((x * x).mean(dim=-1, keepdim=True) + 1e-6).sqrt() * mg.tensor(g_np)).sum().backward()
+    expected = x.grad.numpy()
+    got = np.asarray(rms_norm_backward(x_np.copy(), w_np.copy(), g_np.copy(), 1e-6), dtype=np.float64)
+    if got.shape != expected.shape:
+        raise ExerciseFailed(f"dL/dx must have the shape of x, {expected.shape}; you returned {got.shape}")
+    if not np.allclose(got, expected, rtol=1e-8, atol=1e-12):
+        r = 1 / np.sqrt((x_np * x_np).mean(axis=-1, keepdims=True) + 1e-6)
+        g, x_hat = w_np * g_np, x_np * r
+        hint = "Hint: dL/dx = r (g - x_hat * mean(g * x_hat)), with g = weight * grad_out and x_hat = r x."
+        if np.allclose(got, r * g):
+            hint = "You treated r as a constant: it depends on x too, which gives the - x_hat * mean(g * x_hat) term."
+        elif np.allclose(got, r * (g - g.mean(axis=-1, keepdims=True) - x_hat * (g * x_hat).mean(axis=-1, keepdims=True))):
+            hint = "That is layer norm's backward: RMSNorm has no mean, so there is no - mean(g) term."
+        elif np.allclose(got, r * (g_np - x_hat * (g_np * x_hat).mean(axis=-1, keepdims=True))):
+            hint = "You left out weight: g = weight * grad_out."
+        raise ExerciseFailed(f"dL/dx differs from autograd's (largest gap {np.abs(got - expected).max():.3g}). {hint}")
+    return passed("lesson11.exercise3", "dL/dx = r (g - x_hat mean(g x_hat)) equals autograd's.")

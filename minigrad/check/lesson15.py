@@ -1,43 +1,17 @@
-"""Checkers for lesson 15 (convolutional networks): output sizes, im2col, the weight gradient.
-
-The notebook ships each exercise as a *stub* that raises ``NotImplementedError``; a checker given
-an unsolved stub prints ``lesson15.exerciseK: not yet solved`` and returns False instead of
-raising, so the notebook still runs from top to bottom.  A wrong answer raises ``ExerciseFailed``
-with the input, the expected value and a hint; a right one prints ``correct`` and returns True.
-The reference answers live in ``lessons/_solutions/lesson15.py`` (the tests hand them in here).
-"""
-import functools
-
+"""Checkers for lesson 15 (convolutional networks): output sizes, im2col, the weight gradient."""
 import numpy as np
 
 import minigrad as mg
 import minigrad.nn.functional as F
 from minigrad.backends.numpy_backend import conv_output_size as reference_output_size
-from minigrad.check import ExerciseFailed, passed
-
-
-def reports_unsolved(checker):
-    """Let ``checker(answer)`` print "not yet solved" (and return False) while ``answer`` is still the
-    stub that raises NotImplementedError, instead of stopping the notebook."""
-    name = f"lesson15.{checker.__name__}"
-
-    @functools.wraps(checker)
-    def check(answer):
-        try:
-            return checker(answer)
-        except NotImplementedError as stub:
-            print(f"{name}: not yet solved ({stub}). Replace the `raise NotImplementedError` line with your "
-                  "code and run the cell again.")
-            return False
-
-    return check
+from minigrad.check import ExerciseFailed, exercise, passed
 
 
 def _as_array(value):
     return np.asarray(value.numpy() if hasattr(value, "numpy") else value, dtype=np.float64)
 
 
-@reports_unsolved
+@exercise("lesson15.exercise1")
 def exercise1(conv_output_size):
     """``conv_output_size(n, k, s, p, d)``: how many positions a window of size k, dilation d, takes
     when slid with stride s over n pixels padded by p on both sides."""
@@ -63,7 +37,7 @@ def exercise1(conv_output_size):
     return passed("lesson15.exercise1", f"{len(cases)} geometries (stride, padding, dilation) give the right size.")
 
 
-@reports_unsolved
+@exercise("lesson15.exercise2")
 def exercise2(im2col):
     """``im2col(x, k)`` for one image x (C, H, W), stride 1, no padding: (C*k*k, OH*OW), row (c, i, j),
     column (oy, ox) -- the layout of ``F.unfold``."""
@@ -91,7 +65,7 @@ def exercise2(im2col):
     return passed("lesson15.exercise2", "the windows of 4 images match F.unfold, rows (c, i, j), columns (oy, ox).")
 
 
-@reports_unsolved
+@exercise("lesson15.exercise3")
 def exercise3(conv2d_weight_grad):
     """``conv2d_weight_grad(x, grad_output, kernel_size)``: dL/dW of y = F.conv2d(x, W) (stride 1, no
     padding), for x (N, C, H, W) and grad_output = dL/dy (N, O, OH, OW)."""

@@ -1,8 +1,8 @@
-"""Data loading: datasets, batching, length bucketing, file loaders, GLUE SST-2 and the embedded corpus.
+"""The course's text data: file loaders, GLUE SST-2, the embedded corpus, length bucketing and padding.
 
-Nothing here imports the tensor engine at import time; only ``default_collate``
-(used by ``DataLoader`` unless you pass ``collate_fn=``) imports ``minigrad``
-when it builds its first batch.
+The generic pieces (``Dataset``, ``TensorDataset``, ``DataLoader``, ``default_collate``) are
+PyTorch's, from ``minigrad.utils.data``; they are re-exported here so ``minigrad.data.DataLoader``
+keeps working.  ``BucketBatchSampler`` plugs into ``DataLoader(batch_sampler=...)``.
 """
 from .dataloader import DataLoader, default_collate, numpy_collate
 from .dataset import Dataset, ListDataset, TensorDataset

@@ -179,7 +179,9 @@ class Clamp(Op):
     @staticmethod
     def backward(ctx, g):
         (inside,) = ctx.saved_tensors
-        return g * inside
+        xp = ctx.backend.xp
+        # where, not g * inside: an infinite g outside the range must give 0 there (as in PyTorch), not nan
+        return xp.where(inside, g, xp.zeros((), dtype=g.dtype))
 
 
 class Maximum(Op):

@@ -17,9 +17,15 @@ Options a group does not set come from the constructor's defaults.  A training s
 
 ``state`` holds what an optimizer remembers between steps for each parameter
 (momentum buffers, Adam's moving averages), keyed by the parameter itself
-(Tensors hash by identity, so ``optimizer.state[param]`` works as in PyTorch).
+(Tensors hash by identity, so ``optimizer.state[param]`` works as in PyTorch), under PyTorch's
+names (``momentum_buffer``, ``exp_avg``, ``square_avg``, ``sum``, ...), so ``state_dict()`` reads the
+same.  State is created at a parameter's first update (``step`` counts updates, as an int).
+
+PyTorch's implementation switches ``foreach=``, ``fused=`` and ``capturable=`` choose between
+kernels that compute the same update; they are accepted and ignored here (minigrad has one
+implementation per backend).  ``differentiable=True`` is refused.
 """
-from minigrad.backends import check_device
+from minigrad.backends import check_device, get_backend
 from minigrad.tensor import Tensor
 
 
@@ -142,3 +148,21 @@ def _like_param(value, param):
         value = value.to(param.dtype)
     return value
 
+
+
+def state_zeros(param, fill: float = 0.0):
+    """A new state Tensor shaped like ``param`` (same dtype and device), filled with ``fill``."""
+    xp = get_backend(param.device).xp
+    return Tensor._wrap(xp.full_like(param._array, fill), param.device)
+
+
+def gradient_of(param, maximize: bool):
+    """``param``'s gradient as a raw array, negated when the optimizer maximizes (``maximize=True``)."""
+    return -param.grad._array if maximize else param.grad._array
+
+
+def refuse_differentiable(differentiable: bool):
+    """PyTorch's ``differentiable=True`` (autograd through the update) is not supported here."""
+    if differentiable:
+        raise NotImplementedError("differentiable=True is not supported: minigrad's optimizers update the "
+                                  "parameters in place outside the autograd graph; leave differentiable=False")

@@ -1,7 +1,6 @@
 """``SGD``: stochastic gradient descent, with optional momentum, Nesterov and weight decay."""
 from minigrad.backends import get_backend
-from minigrad.optim.optimizer import Optimizer
-from minigrad.tensor import Tensor
+from minigrad.optim.optimizer import Optimizer, gradient_of, refuse_differentiable, state_zeros
 
 
 class SGD(Optimizer):
@@ -9,6 +8,7 @@ class SGD(Optimizer):
 
     For each parameter ``p`` with gradient ``g`` (one step, ``t`` counts from 1)::
 
+        g = -g                                        (if maximize: climb the objective instead)
         g = g + weight_decay * p                      (L2 penalty, if weight_decay != 0)
         if momentum != 0:
             b = g                                     if t == 1
@@ -18,11 +18,13 @@ class SGD(Optimizer):
 
     The arithmetic runs in the backend as one fused, in-place update per parameter
     (``backend.sgd_step``): NumPy on the CPU, a CUDA kernel on the GPU.
-    Parameters whose ``grad`` is None are skipped.
+    Parameters whose ``grad`` is None are skipped.  ``foreach`` and ``fused`` (PyTorch's choice of
+    kernels) are accepted and ignored; ``differentiable=True`` is refused.
     """
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False):
+                 weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, differentiable: bool = False, fused: bool | None = None):
         if lr < 0.0:
             raise ValueError(f"invalid learning rate {lr}: it must be >= 0")
         if momentum < 0.0:
@@ -31,21 +33,22 @@ class SGD(Optimizer):
             raise ValueError(f"invalid weight_decay {weight_decay}: it must be >= 0")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum needs momentum > 0 and dampening = 0")
-        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=nesterov))
+        refuse_differentiable(differentiable)
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                                      nesterov=nesterov, maximize=maximize, foreach=foreach,
+                                      differentiable=differentiable, fused=fused))
 
     def step(self):
         for group in self.param_groups:
             for param in group["params"]:
                 if param.grad is None:
                     continue
-                state = self.state.setdefault(param, {})
-                buffer = state.get("momentum_buffer")
+                buffer = self.state.get(param, {}).get("momentum_buffer")  # plain SGD keeps no state
                 first_step = buffer is None
                 if group["momentum"] != 0 and buffer is None:
-                    buffer = Tensor._wrap(get_backend(param.device).xp.zeros_like(param._array), param.device)
-                    state["momentum_buffer"] = buffer
+                    buffer = state_zeros(param)
+                    self.state.setdefault(param, {})["momentum_buffer"] = buffer
                 get_backend(param.device).sgd_step(
-                    param._array, param.grad._array, None if buffer is None else buffer._array,
+                    param._array, gradient_of(param, group["maximize"]), None if buffer is None else buffer._array,
                     lr=group["lr"], momentum=group["momentum"], dampening=group["dampening"],
                     weight_decay=group["weight_decay"], nesterov=group["nesterov"], first_step=first_step)

@@ -2,7 +2,7 @@ import math
 
 import numpy as np
 import pytest
-from kernel_testing import assert_close
+from kernel_testing import CPU, assert_close, reference
 
 from kernels import activations as act
 
@@ -19,44 +19,38 @@ def _x(rng, shape, dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh"])
-def test_forward_and_backward_match_reference(rng, name, shape, dtype):
+def test_forward_and_backward_match_the_cpu_formula(rng, name, shape, dtype):
     x = _x(rng, shape, dtype)
     grad = rng.standard_normal(shape).astype(dtype)
     forward, backward = getattr(act, f"{name}_forward"), getattr(act, f"{name}_backward")
-    ref_forward = getattr(act, f"{name}_forward_reference")
-    ref_backward = getattr(act, f"{name}_backward_reference")
     y = forward(x)
-    assert_close(y, ref_forward(x), dtype)
+    assert_close(y, reference(name, x), dtype)
     saved = x if name == "relu" else y  # sigmoid and tanh differentiate through their output
-    assert_close(backward(grad, saved), ref_backward(grad, saved), dtype)
+    assert_close(backward(grad, saved), reference(f"{name}_backward", grad, saved), dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("approximate", ["none", "tanh"])
-def test_gelu_forward_and_backward_match_reference(rng, approximate, dtype):
+def test_gelu_forward_and_backward_match_the_cpu_formula(rng, approximate, dtype):
     x = _x(rng, (3, 5, 7), dtype)
     grad = rng.standard_normal(x.shape).astype(dtype)
-    assert_close(act.gelu_forward(x, approximate), act.gelu_forward_reference(x, approximate), dtype)
-    assert_close(act.gelu_backward(grad, x, approximate), act.gelu_backward_reference(grad, x, approximate), dtype)
+    assert_close(act.gelu_forward(x, approximate), reference("gelu", x, approximate), dtype)
+    assert_close(act.gelu_backward(grad, x, approximate), reference("gelu_backward", grad, x, approximate), dtype)
 
 
-def test_references_match_independent_math():
+def test_cpu_formulas_match_independent_math():
     x = np.linspace(-4, 4, 17)
-    np.testing.assert_allclose(act.sigmoid_forward_reference(x), 1 / (1 + np.exp(-x)), rtol=1e-14)
-    np.testing.assert_allclose(
-        act.gelu_forward_reference(x), [v * 0.5 * (1 + math.erf(v / math.sqrt(2))) for v in x], rtol=1e-14
-    )
-    # The derivatives against central differences of the forward references.
+    np.testing.assert_allclose(CPU.sigmoid(x), 1 / (1 + np.exp(-x)), rtol=1e-14)
+    np.testing.assert_allclose(CPU.gelu(x), [v * 0.5 * (1 + math.erf(v / math.sqrt(2))) for v in x], rtol=1e-14)
+    # The derivatives against central differences of the forward formulas.
     h = 1e-6
     for name in ("none", "tanh"):
-        numeric = (act.gelu_forward_reference(x + h, name) - act.gelu_forward_reference(x - h, name)) / (2 * h)
-        np.testing.assert_allclose(act.gelu_backward_reference(np.ones_like(x), x, name), numeric, atol=1e-8)
-    y = np.tanh(x)
+        numeric = (CPU.gelu(x + h, name) - CPU.gelu(x - h, name)) / (2 * h)
+        np.testing.assert_allclose(CPU.gelu_backward(np.ones_like(x), x, name), numeric, atol=1e-8)
     numeric = (np.tanh(x + h) - np.tanh(x - h)) / (2 * h)
-    np.testing.assert_allclose(act.tanh_backward_reference(np.ones_like(x), y), numeric, atol=1e-8)
-    s = act.sigmoid_forward_reference(x)
-    numeric = (act.sigmoid_forward_reference(x + h) - act.sigmoid_forward_reference(x - h)) / (2 * h)
-    np.testing.assert_allclose(act.sigmoid_backward_reference(np.ones_like(x), s), numeric, atol=1e-8)
+    np.testing.assert_allclose(CPU.tanh_backward(np.ones_like(x), np.tanh(x)), numeric, atol=1e-8)
+    numeric = (CPU.sigmoid(x + h) - CPU.sigmoid(x - h)) / (2 * h)
+    np.testing.assert_allclose(CPU.sigmoid_backward(np.ones_like(x), CPU.sigmoid(x)), numeric, atol=1e-8)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

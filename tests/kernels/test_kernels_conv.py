@@ -1,12 +1,12 @@
-"""The convolution kernels (kernels/conv.py) against the CPU backend's formulas, on the simulator
-(or a GPU): im2col, col2im, and both forward versions, odd shapes, several block sizes."""
+"""The convolution kernels (kernels/conv.py) against the CPU backend's formulas in float64, on the
+simulator (or a GPU): im2col, col2im, and both forward versions, odd shapes, several block sizes."""
 import numpy as np
 import pytest
-from kernel_testing import assert_close
+from kernel_testing import CPU, assert_close, reference
 
+import minigrad as mg
 from kernels import conv
 
-CPU = conv.reference_backend()
 DTYPES = [np.float32, np.float64]
 # (x shape, weight shape, stride, padding, dilation, groups): odd sizes, every option used somewhere
 GEOMETRIES = [
@@ -16,6 +16,12 @@ GEOMETRIES = [
 ]
 
 
+def cpu_conv2d(x, weight, stride, padding, dilation, groups):
+    """minigrad's Conv2d op on the CPU (the CPU backend's im2col + a NumPy matmul), in float64."""
+    x, weight = (mg.from_numpy(a.astype(np.float64)) for a in (x, weight))
+    return mg.nn.functional.conv2d(x, weight, None, stride, padding, dilation, groups).numpy()
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("geometry", GEOMETRIES, ids=lambda g: f"x{g[0]}-w{g[1]}")
 def test_im2col_col2im_and_both_forwards_match_the_cpu(rng, geometry, dtype):
@@ -23,12 +29,13 @@ def test_im2col_col2im_and_both_forwards_match_the_cpu(rng, geometry, dtype):
     x = rng.standard_normal(x_shape).astype(dtype)
     weight = rng.standard_normal(w_shape).astype(dtype)
     kernel_size = w_shape[2:]
-    cols = CPU.im2col(x, kernel_size, stride, padding, dilation)
-    assert_close(conv.im2col(x, kernel_size, stride, padding, dilation, block_size=32), cols, dtype)
-    assert_close(conv.col2im(cols, x_shape, kernel_size, stride, padding, dilation, block_size=64),
-                 CPU.col2im(cols, x_shape, kernel_size, stride, padding, dilation), dtype)
-    expected = conv.conv2d_reference(x, weight, stride, padding, dilation, groups)
-    for version in conv.CONV_VERSIONS:
+    cols = conv.im2col(x, kernel_size, stride, padding, dilation, block_size=32)
+    assert_close(cols, reference("im2col", x, kernel_size, stride, padding, dilation), dtype)
+    u = rng.standard_normal(cols.shape).astype(dtype)
+    assert_close(conv.col2im(u, x_shape, kernel_size, stride, padding, dilation, block_size=64),
+                 reference("col2im", u, x_shape, kernel_size, stride, padding, dilation), dtype)
+    expected = cpu_conv2d(x, weight, stride, padding, dilation, groups)
+    for version in conv.versions.names:
         got = conv.conv2d_forward(x, weight, stride, padding, dilation, groups, version=version, block_size=32)
         assert_close(got, expected, dtype)
 
@@ -37,7 +44,7 @@ def test_the_cpu_reference_is_the_definition(rng):
     """The reference itself against the formula written as loops (cols[(c,i,j), (oy,ox,n)])."""
     x = rng.standard_normal((2, 2, 4, 3))
     cols = CPU.im2col(x, (2, 2), (2, 1), (1, 0), (1, 2))
-    oh, ow = conv.output_size((4, 3), (2, 2), (2, 1), (1, 0), (1, 2))
+    oh, ow = conv.conv_output_size((4, 3), (2, 2), (2, 1), (1, 0), (1, 2))
     padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (0, 0)))
     for c in range(2):
         for i in range(2):

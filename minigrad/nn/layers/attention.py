@@ -3,10 +3,13 @@
 For one head, with queries ``Q`` (L, d), keys ``K`` (S, d) and values ``V`` (S, d):
 
     scores  = Q K^T / sqrt(d)                 (L, S): how well query i matches key j
-    scores  = scores + additive_mask          (optional float mask)
-    scores[i, j] = -big  where j is not allowed for i   (boolean masks)
+    scores  = scores + float mask, or -inf where a bool mask forbids a key
     weights = softmax(scores, over j)          each row sums to 1
     output  = weights V                        (L, d): a weighted mix of the values
+
+That is ``F.scaled_dot_product_attention`` (``minigrad/nn/functional.py``), the one
+implementation of attention in minigrad; this layer calls it through ``F.attention``, which
+also returns the weights.
 
 Multi-head attention first projects the inputs ``E -> E`` three times (one
 projection each for Q, K, V, stored together in ``in_proj_weight`` of shape
@@ -17,45 +20,12 @@ every head at once, glues the heads back together and applies ``out_proj``.
 Gradients need nothing special: every step above is an ordinary differentiable
 op (matmul, add, masked_fill, softmax), so autograd derives the backward pass.
 """
-import math
-
 import minigrad as mg
 from minigrad.nn import functional as F
 from minigrad.nn import init
 from minigrad.nn.layers.linear import Linear
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
-
-#: What a forbidden score is replaced by before the softmax.  exp(-1e9 - max) is exactly 0
-#: in float32 and float64, and unlike -inf it never turns into NaN (-inf - -inf).
-MASKED_SCORE = -1e9
-
-
-def scaled_dot_product_attention(q, k, v, not_allowed=None, additive_mask=None, dropout_p=0.0, training=True):
-    """Attention for tensors shaped ``(..., L, d)``, ``(..., S, d)``, ``(..., S, d)``.
-
-    ``not_allowed``: bool tensor broadcastable to ``(..., L, S)``, True where query i must not
-    look at key j.  ``additive_mask``: float tensor broadcastable to ``(..., L, S)`` added to the
-    scores.  Returns ``(output (..., L, d), weights (..., L, S))``.
-
-    A query row whose keys are *all* forbidden has nothing to attend to: its weights are set
-    to 0 (so its output is 0) instead of the NaN that 0/0 would give.
-    """
-    d = q.shape[-1]
-    scores = (q @ k.transpose(-2, -1)) / math.sqrt(d)
-    if additive_mask is not None:
-        scores = scores + additive_mask
-    if not_allowed is not None:
-        not_allowed = not_allowed.expand(*scores.shape)
-        scores = scores.masked_fill(not_allowed, MASKED_SCORE)
-    weights = F.softmax(scores, dim=-1)
-    if not_allowed is not None:
-        allowed_count = (~not_allowed).long().sum(dim=-1, keepdim=True)   # (..., L, 1)
-        nothing_to_attend = allowed_count == 0
-        weights = weights.masked_fill(nothing_to_attend.expand(*weights.shape), 0.0)
-    if dropout_p > 0.0:
-        weights = F.dropout(weights, dropout_p, training)
-    return weights @ v, weights
 
 
 class MultiheadAttention(Module):
@@ -68,16 +38,18 @@ class MultiheadAttention(Module):
     average_attn_weights=True)`` returns ``(output, weights)``:
 
     * ``key_padding_mask``: bool ``(N, S)``, True marks a padding key to ignore;
-    * ``attn_mask``: bool ``(L, S)`` or ``(N * num_heads, L, S)``, True = not allowed; or a float
-      mask of the same shapes that is added to the scores (``-inf`` entries count as not allowed);
+    * ``attn_mask``: bool ``(L, S)`` or ``(N * num_heads, L, S)``, True = not allowed (note: the
+      opposite of ``F.scaled_dot_product_attention``'s bool mask, as in PyTorch); or a float mask of
+      the same shapes that is added to the scores (``-inf`` forbids);
     * ``weights`` is ``(N, L, S)`` averaged over heads, or ``(N, num_heads, L, S)`` with
       ``average_attn_weights=False``, or None when ``need_weights=False``.
 
     As in PyTorch, the returned weights are the ones actually used, so in training mode they
     include attention dropout; call ``eval()`` to read clean weights.
 
-    One difference from PyTorch: a query whose keys are all masked gets zero weights (and an
-    output equal to ``out_proj.bias``) instead of NaN.
+    One difference from PyTorch's layer: a query whose keys are all masked gets zero weights (and
+    an output equal to ``out_proj.bias``) instead of NaN (``F.scaled_dot_product_attention`` does
+    the same in both).
     """
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
@@ -134,9 +106,8 @@ class MultiheadAttention(Module):
         k = self._split_heads(self._project(key, 1))     # (N, H, S, d)
         v = self._split_heads(self._project(value, 2))   # (N, H, S, d)
 
-        not_allowed, additive = self._combine_masks(key_padding_mask, attn_mask, n, length, source_length)
-        heads, weights = scaled_dot_product_attention(q, k, v, not_allowed, additive,
-                                                      dropout_p=self.dropout, training=self.training)
+        mask = self._merge_masks(key_padding_mask, attn_mask, n, length, source_length)
+        heads, weights = F.attention(q, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0)
 
         merged = heads.transpose(1, 2).reshape(n, length, self.embed_dim)  # (N, L, E)
         output = self.out_proj(merged)
@@ -153,11 +124,11 @@ class MultiheadAttention(Module):
             weights = weights.squeeze(0)
         return output, weights
 
-    def _combine_masks(self, key_padding_mask, attn_mask, n, length, source_length):
-        """Turn the user's masks into one bool "not allowed" tensor and one additive float tensor,
-        both broadcastable to the scores' shape ``(N, H, L, S)``."""
-        not_allowed = None
-        additive = None
+    def _merge_masks(self, key_padding_mask, attn_mask, n, length, source_length):
+        """The user's masks (True = forbidden) as one mask for ``F.attention``, broadcastable to the
+        scores ``(N, H, L, S)``: bool (True = allowed) when both are bool, else float (added, -inf forbids)."""
+        forbidden = None   # bool, True = not allowed
+        additive = None    # float, added to the scores
         if key_padding_mask is not None:
             key_padding_mask = _as_mask_tensor(key_padding_mask)
             if tuple(key_padding_mask.shape) != (n, source_length):
@@ -166,7 +137,7 @@ class MultiheadAttention(Module):
             if key_padding_mask.dtype != mg.bool:
                 raise TypeError("key_padding_mask must be a bool tensor (True = padding to ignore), "
                                 f"got dtype {key_padding_mask.dtype}")
-            not_allowed = key_padding_mask.reshape(n, 1, 1, source_length)
+            forbidden = key_padding_mask.reshape(n, 1, 1, source_length)
         if attn_mask is not None:
             attn_mask = _as_mask_tensor(attn_mask)
             if attn_mask.ndim == 2:
@@ -178,12 +149,14 @@ class MultiheadAttention(Module):
             if attn_mask.ndim == 3:
                 attn_mask = attn_mask.reshape(n, self.num_heads, length, source_length)
             if attn_mask.dtype == mg.bool:
-                forbidden = attn_mask
-            else:  # a float mask: -inf entries forbid, the rest is added to the scores
-                forbidden = attn_mask == float("-inf")
-                additive = mg.where(forbidden, mg.zeros_like(attn_mask), attn_mask)
-            not_allowed = forbidden if not_allowed is None else (not_allowed | forbidden)
-        return not_allowed, additive
+                forbidden = attn_mask if forbidden is None else (forbidden | attn_mask)
+            else:
+                additive = attn_mask
+        if additive is None:
+            return None if forbidden is None else ~forbidden
+        if forbidden is None:
+            return additive
+        return mg.where(forbidden, float("-inf"), additive)
 
     def extra_repr(self) -> str:
         return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, dropout={self.dropout}, " \

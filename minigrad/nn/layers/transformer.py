@@ -101,13 +101,16 @@ class TransformerEncoder(Module):
     copies, not re-initialisations) but are separate parameters from then on.
     """
 
-    def __init__(self, encoder_layer: TransformerEncoderLayer, num_layers: int, norm=None):
+    def __init__(self, encoder_layer: TransformerEncoderLayer, num_layers: int, norm=None,
+                 enable_nested_tensor: bool = True, mask_check: bool = True):
+        """``enable_nested_tensor`` and ``mask_check`` are PyTorch's fast-path switches: accepted, and
+        without effect here (minigrad has one path, which is PyTorch's exact one)."""
         super().__init__()
         self.layers = ModuleList([encoder_layer.fresh_copy() for _ in range(num_layers)])
         self.num_layers = num_layers
         self.norm = norm
 
-    def forward(self, src, mask=None, src_key_padding_mask=None):
+    def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
         x = src
         for layer in self.layers:
             x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask)
