@@ -18,7 +18,7 @@ import numpy as np
 
 from minigrad.backends import get_backend
 from minigrad.backends.numpy_backend import conv_output_size
-from minigrad.ops import batchnorm as batchnorm_op, convolution, pooling
+from minigrad.ops import batchnorm as batchnorm_op, convolution, padding as padding_op, pooling
 from minigrad.random import generator
 from minigrad.tensor import Tensor
 
@@ -122,8 +122,8 @@ def _string_padding(x, padding, kernel_size, stride, dilation, name):
     symmetric = tuple(t // 2 for t in totals)
     if all(t % 2 == 0 for t in totals):
         return x, symmetric
-    pads = (symmetric[0], totals[0] - symmetric[0], symmetric[1], totals[1] - symmetric[1])
-    return convolution.Pad2d.apply(x, pads), (0, 0)
+    widths = [(0, 0)] * (x.ndim - 2) + [(s, total - s) for s, total in zip(symmetric, totals)]
+    return padding_op.Pad.apply(x, widths, "constant", 0), (0, 0)
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):

@@ -114,22 +114,3 @@ class Fold(Op):
         cols = ctx.backend.im2col(g, kernel_size, stride, padding, dilation)
         grad = ctx.backend.xp.ascontiguousarray(cols.reshape(cols.shape[0], -1, x_shape[0]).transpose(2, 0, 1))
         return grad, None, None, None, None, None
-
-
-class Pad2d(Op):
-    """y = x with zeros added around its last two axes: (top, bottom, left, right) = ``pads``.
-
-    Backward: y copies x into its middle, so dL/dx is the middle of g."""
-
-    @staticmethod
-    def forward(ctx, x, pads):
-        top, bottom, left, right = pads
-        ctx.pads = pads
-        widths = [(0, 0)] * (x.ndim - 2) + [(top, bottom), (left, right)]
-        return ctx.backend.xp.pad(x, widths)
-
-    @staticmethod
-    def backward(ctx, g):
-        top, bottom, left, right = ctx.pads
-        h, w = g.shape[-2], g.shape[-1]
-        return g[..., top:h - bottom, left:w - right], None
