@@ -26,6 +26,7 @@ def from_torch(module, ours):
     lambda m: m.Conv2d(4, 6, (2, 3), stride=2, padding=1, dilation=(2, 1), groups=2, bias=False),
     lambda m: m.Conv2d(2, 4, 3, padding="same"),
     lambda m: m.Conv1d(3, 5, 4, stride=2, padding=1),
+    lambda m: m.Conv2d(2, 3, 3, padding=1, padding_mode="reflect"),
     lambda m: m.MaxPool2d(2), lambda m: m.MaxPool2d(3, 1, 1, ceil_mode=True),
     lambda m: m.AvgPool2d(3, 2, 1), lambda m: m.AdaptiveAvgPool2d((2, 3)), lambda m: m.AdaptiveAvgPool2d(1),
     lambda m: m.BatchNorm2d(5), lambda m: m.BatchNorm1d(4, momentum=None, affine=False),
@@ -53,10 +54,30 @@ def test_conv_initialisation_is_kaiming_uniform_with_a_sqrt5():
 def test_constructor_errors_are_clear():
     with pytest.raises(ValueError, match="divisible by groups"):
         nn.Conv2d(3, 4, 3, groups=2)
-    with pytest.raises(ValueError, match="padding_mode='reflect' is not supported"):
-        nn.Conv2d(3, 4, 3, padding_mode="reflect")
+    with pytest.raises(ValueError, match="padding_mode must be one of"):
+        nn.Conv2d(3, 4, 3, padding_mode="mirror")
     with pytest.raises(ValueError, match="strided"):
         nn.Conv2d(3, 4, 3, stride=2, padding="same")
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("make, shape", [
+    (lambda m, mode: m.Conv2d(2, 3, (3, 2), padding=(2, 1), padding_mode=mode), (2, 2, 5, 4)),
+    (lambda m, mode: m.Conv2d(2, 3, (2, 3), padding="same", dilation=(1, 2), padding_mode=mode), (1, 2, 4, 6)),
+    (lambda m, mode: m.Conv1d(2, 4, 3, stride=2, padding=2, padding_mode=mode), (2, 2, 7)),
+])
+def test_padding_modes_pad_first_as_pytorch_does(make, shape, mode):
+    theirs = make(torch.nn, mode).double()
+    ours = from_torch(theirs, make(nn, mode).double())
+    x = np.random.default_rng(3).standard_normal(shape)
+    ours_x, theirs_x = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ours_y, theirs_y = ours(ours_x), theirs(theirs_x)
+    np.testing.assert_allclose(ours_y.numpy(), theirs_y.detach().numpy(), rtol=1e-10, atol=1e-12)
+    g = np.random.default_rng(4).standard_normal(theirs_y.shape)
+    ours_y.backward(mg.tensor(g))
+    theirs_y.backward(torch.tensor(g))
+    np.testing.assert_allclose(ours_x.grad.numpy(), theirs_x.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
 # ---------------------------------------------------------------------- batch norm statistics

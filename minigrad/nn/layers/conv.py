@@ -19,6 +19,10 @@ from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
 
 
+#: PyTorch's padding modes: zeros (the convolution's own padding), or ``F.pad``'s modes applied first.
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
 def _tuple(value, n):
     return tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
 
@@ -34,9 +38,8 @@ class _ConvNd(Module):
         if groups < 1 or in_channels % groups or out_channels % groups:
             raise ValueError(f"in_channels ({in_channels}) and out_channels ({out_channels}) must both be "
                              f"divisible by groups ({groups})")
-        if padding_mode != "zeros":
-            raise ValueError(f"padding_mode={padding_mode!r} is not supported by minigrad yet; only 'zeros' is "
-                             "(pad the input yourself for reflect/replicate/circular padding)")
+        if padding_mode not in PADDING_MODES:
+            raise ValueError(f"padding_mode must be one of {PADDING_MODES}, but got padding_mode={padding_mode!r}")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = _tuple(kernel_size, self.dims)
         self.stride = _tuple(stride, self.dims)
@@ -76,7 +79,24 @@ class _ConvNd(Module):
             text += f", groups={self.groups}"
         if self.bias is None:
             text += ", bias=False"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode}"
         return text
+
+    def _padded(self, x):
+        """(input, padding) for the convolution: with padding_mode "zeros" the convolution pads by itself;
+        otherwise ``F.pad`` adds the padding first in that mode (as PyTorch does) and the convolution adds none."""
+        if self.padding_mode == "zeros":
+            return x, self.padding
+        if self.padding == "valid":
+            return x, 0
+        if self.padding == "same":
+            totals = [d * (k - 1) for k, d in zip(self.kernel_size, self.dilation)]
+            pairs = [(total // 2, total - total // 2) for total in totals]
+        else:
+            pairs = [(p, p) for p in self.padding]
+        pad = tuple(n for before_after in reversed(pairs) for n in before_after)   # last dim first, as F.pad wants
+        return F.pad(x, pad, mode=self.padding_mode), 0
 
 
 class Conv1d(_ConvNd):
@@ -85,7 +105,8 @@ class Conv1d(_ConvNd):
     dims = 1
 
     def forward(self, x):
-        return F.conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        x, padding = self._padded(x)
+        return F.conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class Conv2d(_ConvNd):
@@ -94,4 +115,5 @@ class Conv2d(_ConvNd):
     dims = 2
 
     def forward(self, x):
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        x, padding = self._padded(x)
+        return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
