@@ -159,13 +159,19 @@ def summarize(folder):
                          f"GFLOP/s; goal >= 50%)")
         else:
             lines.append(f"- matmul {n}x{n}: no timings (the simulator checks correctness only)")
-    for family in ("softmax", "layernorm", "cross-entropy"):
+    for family in ("softmax", "layernorm", "cross-entropy", "conv", "maxpool", "batchnorm"):
         rungs = [r for r in ladders if r["family"] == family]
         best = _best(rungs)
-        if best:
+        if best and family == "conv":
+            direct = _best([r for r in rungs if r["version"] == "direct"])
+            lines.append(f"- conv2d 3x3 {tuple(best['shape'])}: best {best['version']} at block {best['block_size']}, "
+                         f"{best['gflops']:.0f} GFLOP/s" + (f"; direct at best {direct['gflops']:.0f} GFLOP/s"
+                                                            if direct and direct is not best else ""))
+        elif best:
+            goal = " (goal >= 70%)" if family in ("softmax", "layernorm", "cross-entropy") else ""
             lines.append(f"- {family} {tuple(best['shape'])}: best {best['version']} at block {best['block_size']}, "
                          f"{best['gbps']:.0f} GB/s = {_fraction(best.get('fraction_of_copy'))} of the copy "
-                         f"bandwidth (goal >= 70%)")
+                         f"bandwidth{goal}")
         elif rungs:
             lines.append(f"- {family}: no timed rung ({sum(not r['ok'] for r in rungs)} of {len(rungs)} failed; "
                          "on the simulator there are no timings)")

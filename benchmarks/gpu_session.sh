@@ -15,14 +15,22 @@
 #                (tests/conftest.py picks "cuda" when CuPy sees a GPU; the machine-code
 #                test is left to CI, which has the assembler wheels, and this script's
 #                own dry-run test to the machines without a GPU)
-#   matmul       python -m kernels.matmul, n = 512 ... 4096                      60 s
-#   softmax      python -m kernels.softmax on (8192, 4096), block sizes 32..1024  40 s
-#   layernorm    python -m kernels.layernorm, the same                          40 s
-#   losses       python -m kernels.losses (cross-entropy), the same             40 s
-#   crossover    python -m benchmarks crossover --device cuda                   50 s
-#   models       python -m benchmarks models --device cpu,cuda (Transformer step) 50 s
+#   matmul       python -m kernels.matmul, n = 512 ... 4096                      50 s
+#   softmax      python -m kernels.softmax on (8192, 4096), block sizes 32..1024  30 s
+#   layernorm    python -m kernels.layernorm, the same                          30 s
+#   losses       python -m kernels.losses (cross-entropy), the same             30 s
+#   conv         python -m kernels.conv, 3x3 on (64, 64, 32, 32), the same blocks 20 s
+#   pool         python -m kernels.pool, 3x3/2 max pool on (128, 64, 56, 56)     20 s
+#   batchnorm    python -m kernels.batchnorm on (128, 64, 1024)                 20 s
+#   crossover    python -m benchmarks crossover --device cuda                   45 s
+#   models       python -m benchmarks models --device cpu,cuda (Transformer step) 45 s
 #   summary      python -m benchmarks.gpu_kernels --summarize                   15 s
-#                                                                    at most  470 s
+#                                                                    at most  480 s
+#
+# (A ladder runs 12-18 rungs of at most half a second of timing each, plus its start-up, the
+# compiles and the float64 reference on the CPU: 10-20 s, hence 20-30 s.  benchmarks/cnn.py
+# --device cuda, the digits CNN's training step against PyTorch's, would need about 30 s more
+# and does not fit the 8 minutes; run it by hand when a GPU has time to spare.)
 #
 # Everything is packed into ONE archive, $OUT/gpu_session.tar.gz (or --out DIR; by default
 # benchmarks/results/<date>_gpu_session/): steps.txt (each step's exit status and seconds),
@@ -58,6 +66,9 @@ if [ "$dry_run" = 1 ]; then
     tests=(tests/kernels/test_kernels_launch.py "tests/test_gpu_engine.py::test_forward_matches_cpu[softmax]")
     matmul_shape=(8 17)
     row_shape=(3 40)
+    conv_shape=(2 3 5 4)        # (N, C, H, W)
+    pool_shape=(2 3 5 4)
+    batchnorm_shape=(3 2 9)     # (N, C, L)
     blocks=(1 32)
     models_args=(--device cpu,cudasim --quick)
 else
@@ -66,6 +77,9 @@ else
            --deselect tests/kernels/test_gpu_session.py)
     matmul_shape=(512 1024 2048 4096)
     row_shape=(8192 4096)
+    conv_shape=(64 64 32 32)    # (N, C, H, W)
+    pool_shape=(128 64 56 56)
+    batchnorm_shape=(128 64 1024)   # (N, C, L)
     blocks=(32 64 128 256 512 1024)
     models_args=(--device cpu,cuda)
 fi
@@ -98,13 +112,17 @@ export PY dry_run run
 
 step machine 15 bash -c machine
 step gpu_tests 160 "$PY" -m pytest -q -p no:cacheprovider "${tests[@]}"
-step matmul 60 "$PY" -m kernels.matmul --shape "${matmul_shape[@]}" --json "$run/ladders.jsonl"
+step matmul 50 "$PY" -m kernels.matmul --shape "${matmul_shape[@]}" --json "$run/ladders.jsonl"
 for family in softmax layernorm losses; do
-    step "$family" 40 "$PY" -m "kernels.$family" --shape "${row_shape[@]}" --block-sizes "${blocks[@]}" \
+    step "$family" 30 "$PY" -m "kernels.$family" --shape "${row_shape[@]}" --block-sizes "${blocks[@]}" \
         --json "$run/ladders.jsonl"
 done
-step crossover 50 "$PY" -m benchmarks crossover --device "$gpu" --out "$run/crossover"
-step models 50 "$PY" -m benchmarks models "${models_args[@]}" --out "$run/models"
+step conv 20 "$PY" -m kernels.conv --shape "${conv_shape[@]}" --block-sizes "${blocks[@]}" --json "$run/ladders.jsonl"
+step pool 20 "$PY" -m kernels.pool --shape "${pool_shape[@]}" --block-sizes "${blocks[@]}" --json "$run/ladders.jsonl"
+step batchnorm 20 "$PY" -m kernels.batchnorm --shape "${batchnorm_shape[@]}" --block-sizes "${blocks[@]}" \
+    --json "$run/ladders.jsonl"
+step crossover 45 "$PY" -m benchmarks crossover --device "$gpu" --out "$run/crossover"
+step models 45 "$PY" -m benchmarks models "${models_args[@]}" --out "$run/models"
 step summary 15 bash -c summarize
 
 tar -czf "$out/gpu_session.tar.gz" -C "$work" gpu_session

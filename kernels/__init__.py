@@ -2,11 +2,11 @@
 
 Each file reads top to bottom: the formula and its derivative, how threads and
 blocks map onto the data, the ``@cuda.jit`` kernels, and the launcher that picks
-the grid and allocates outputs.  Four families are ladders in the manner of
+the grid and allocates outputs.  Seven families are ladders in the manner of
 llm.c's ``dev/cuda`` -- several versions of one kernel, naive first -- and run on
-their own: ``python -m kernels.matmul`` (or softmax, layernorm, losses) checks
-every version x block size against the CPU backend's formula, the one NumPy
-reference of each course formula, and times them on a GPU.
+their own: ``python -m kernels.matmul`` (or softmax, layernorm, losses, conv,
+pool, batchnorm) checks every version x block size against the CPU backend's
+formula, the one NumPy reference of each course formula, and times them on a GPU.
 
 On a machine without a GPU the tests run every kernel on Numba's CUDA simulator
 (``NUMBA_ENABLE_CUDASIM=1``), and ``python -m kernels.sass`` compiles every kernel
@@ -22,6 +22,9 @@ Suggested reading order:
     embedding.py    gather forward; backward as a deterministic sum over sorted indices (no atomics)
     matmul.py       a ladder: naive -> shared-memory tiles -> register blocking -> cuBLAS
     optim.py        SGD and Adam/AdamW updates fused into one in-place kernel per parameter
+    conv.py         im2col / col2im (a gather, no atomics); a ladder: direct -> im2col + the matmul kernels
+    pool.py         max pooling; a backward ladder: a thread per plane -> a gather per pixel (no atomics)
+    batchnorm.py    a ladder, forward and backward: a thread per channel -> a block per channel
     _launch.py      every launch: the GPU's limits, CuPy's stream, no host synchronisation
     _arrays.py      small helpers: NumPy or CuPy, contiguity, launch sizes
     _versions.py    which version of a ladder the engine uses

@@ -100,9 +100,11 @@ class CudaBackend:
             warnings.warn(SIMULATOR_NOTE, SimulatorWarning, stacklevel=2)
         # The kernels import numba.cuda themselves, so they are loaded only now, after the mode is set.
         from kernels import activations, embedding, layernorm, losses, matmul, optim, reduce, softmax
+        from kernels import batchnorm, conv, pool
         self.k_activations, self.k_embedding, self.k_layernorm = activations, embedding, layernorm
         self.k_losses, self.k_matmul, self.k_optim, self.k_reduce, self.k_softmax = (
             losses, matmul, optim, reduce, softmax)
+        self.k_conv, self.k_pool, self.k_batchnorm = conv, pool, batchnorm
 
     def _row_block(self, row_length):
         """Threads per block for the one-block-per-row kernels.
@@ -257,3 +259,26 @@ class CudaBackend:
 
     def adam_step(self, param, grad, exp_avg, exp_avg_sq, **options):
         self.k_optim.adam_step(param, grad, exp_avg, exp_avg_sq, **options)
+
+    # ------------------------------------------------------------------ convolution, pooling, batch norm
+    # The kernels of kernels/conv.py, pool.py and batchnorm.py; the formulas: NumpyBackend's methods of the same names.
+    def im2col(self, x, kernel_size, stride, padding, dilation):
+        return self.k_conv.im2col(x, kernel_size, stride, padding, dilation)
+
+    def col2im(self, cols, x_shape, kernel_size, stride, padding, dilation):
+        return self.k_conv.col2im(cols, x_shape, kernel_size, stride, padding, dilation)
+
+    def max_pool2d(self, x, kernel_size, stride, padding, dilation, out_size):
+        return self.k_pool.max_pool2d_forward(x, kernel_size, stride, padding, dilation, out_size)
+
+    def max_pool2d_backward(self, grad, indices, x_shape, kernel_size, stride, padding, dilation):
+        return self.k_pool.max_pool2d_backward(grad, indices, x_shape, kernel_size, stride, padding, dilation)
+
+    def batch_norm(self, x, weight, bias, eps):
+        values_per_channel = x.shape[0] * x.shape[2]
+        return self.k_batchnorm.batchnorm_forward(x, weight, bias, eps, block_size=self._row_block(values_per_channel))
+
+    def batch_norm_backward(self, grad, x, mean, var, weight, eps):
+        values_per_channel = x.shape[0] * x.shape[2]
+        return self.k_batchnorm.batchnorm_backward(grad, x, mean, var, weight, eps,
+                                                   block_size=self._row_block(values_per_channel))

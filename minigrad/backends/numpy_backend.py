@@ -211,6 +211,152 @@ class NumpyBackend:
         update *= lr / (1 - beta1 ** step)
         param -= update
 
+    # ------------------------------------------------------------------ convolution, pooling, batch norm
+    # (images are NCHW: batch, channels, height, width; every pair is (height, width))
+    def im2col(self, x, kernel_size, stride, padding, dilation):
+        """The sliding windows of ``x`` (N, C, H, W) laid out as the columns of one matrix.
+
+            cols[(c, i, j), (oy, ox, n)] = x_padded[n, c, oy*sh + i*dh, ox*sw + j*dw]
+
+        shape (C*kh*kw, OH*OW*N): row (c, i, j) is "tap (i, j) of channel c", column (oy, ox, n)
+        is "the window of output pixel (oy, ox) of image n".  A convolution is then one matmul,
+        W (O, C*kh*kw) @ cols.  x_padded is x with ``padding`` zeros on each side, and
+        OH = (H + 2 ph - dh (kh - 1) - 1) // sh + 1 (OW alike).
+
+        The batch is the *last* (fastest) index of a column: x is first copied into a padded
+        (C, H, W, N) array, and then every copy moves runs of N (or OW*N) neighbouring numbers,
+        which NumPy does many times faster than runs of OW.  The windows are a strided *view* of
+        that array with the 6 axes (c, i, j, oy, ox, n); the final reshape copies it into the matrix."""
+        n, c, h, w = x.shape
+        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
+        oh, ow = conv_output_size((h, w), kernel_size, stride, padding, dilation)
+        padded = np.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=x.dtype)
+        padded[:, ph:ph + h, pw:pw + w, :] = x.transpose(1, 2, 3, 0)
+        sc, sy, sx, sn = padded.strides
+        windows = np.lib.stride_tricks.as_strided(
+            padded, shape=(c, kh, kw, oh, ow, n), strides=(sc, dh * sy, dw * sx, sh * sy, sw * sx, sn),
+            writeable=False)
+        return windows.reshape(c * kh * kw, oh * ow * n)
+
+    def col2im(self, cols, x_shape, kernel_size, stride, padding, dilation):
+        """The adjoint of ``im2col``: every entry of cols is added back to the input pixel it was
+        read from (pixels in several windows receive the sum; padding positions are dropped).
+
+            x[n, c, y, x] = sum over (i, j, oy, ox) with oy*sh + i*dh - ph = y, ox*sw + j*dw - pw = x
+                            of cols[(c, i, j), (oy, ox, n)]
+
+        This is the backward of im2col, and with cols = W^T @ g it is the *transposed convolution*
+        that gives a convolution's input gradient.  NumPy: one strided slice-add per tap (i, j),
+        into a padded (C, H, W, N) array (long contiguous runs again), then back to (N, C, H, W)."""
+        n, c, h, w = x_shape
+        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
+        oh, ow = conv_output_size((h, w), kernel_size, stride, padding, dilation)
+        taps = cols.reshape(c, kh, kw, oh, ow, n)
+        padded = np.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=cols.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
+                columns = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
+                padded[:, rows, columns, :] += taps[:, i, j]
+        return np.ascontiguousarray(padded[:, ph:ph + h, pw:pw + w, :].transpose(3, 0, 1, 2))
+
+    def max_pool2d(self, x, kernel_size, stride, padding, dilation, out_size):
+        """y[n, c, oy, ox] = max of x over the window of (oy, ox), and the flat index y*W + x of the
+        winner in its channel (PyTorch's ``indices``), int64.  Positions outside x (padding, and
+        the extra row/column ceil_mode asks for) never win: they are padded with -inf.  Ties go to
+        the first tap of the window in row-major order; a NaN wins (NaN propagates).
+
+        NumPy: one strided view of x per tap (i, j); the max is a running np.maximum over the taps,
+        and the winner the first tap equal to it (each found with a few whole-array operations --
+        much faster than an argmax over a short last axis)."""
+        n, c, h, w = x.shape
+        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
+        oh, ow = out_size
+        bottom = max(0, (oh - 1) * sh + dh * (kh - 1) + 1 - h - ph)  # the rows ceil_mode reaches below x
+        right = max(0, (ow - 1) * sw + dw * (kw - 1) + 1 - w - pw)
+        padded = x
+        if ph or pw or bottom or right:
+            padded = np.pad(x, ((0, 0), (0, 0), (ph, bottom), (pw, right)), constant_values=-np.inf)
+        top, left = np.arange(oh) * sh - ph, np.arange(ow) * sw - pw    # where each window starts in x
+        taps = []                                                        # (view, offset in x, inside x?)
+        for i in range(kh):
+            for j in range(kw):
+                view = padded[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw]
+                inside = None
+                if padded is not x:   # a padding position may never win, not even a tie with an input -inf
+                    rows, columns = top + i * dh, left + j * dw
+                    inside = ((rows >= 0) & (rows < h))[:, None] & ((columns >= 0) & (columns < w))[None, :]
+                taps.append((view, i * dh * w + j * dw, inside))
+        y = taps[0][0].copy()
+        for view, _, _ in taps[1:]:
+            np.maximum(y, view, out=y)
+        has_nan = np.isnan(y).any()
+        indices = np.broadcast_to(top[:, None] * w + left[None, :], y.shape).copy()
+        found = np.zeros(y.shape, dtype=bool)
+        for view, offset, inside in taps:
+            hit = view == y
+            if has_nan:
+                hit |= np.isnan(view)
+            if inside is not None:
+                hit &= inside
+            hit &= ~found          # only the first tap that reaches the max
+            found |= hit
+            if offset:
+                indices += hit * offset
+        return y, indices
+
+    def max_pool2d_backward(self, grad, indices, x_shape, kernel_size, stride, padding, dilation):
+        """dx[n, c, indices[n, c, oy, ox]] += grad[n, c, oy, ox]: each output's gradient goes to the
+        one input that won its window (an input that won several windows gets their sum).  The
+        indices say everything here; the window geometry is for the GPU, whose kernel visits, for
+        each input pixel, the windows that contain it."""
+        n, c, h, w = x_shape
+        plane = np.arange(n * c, dtype=np.int64).reshape(n, c, 1, 1) * (h * w)
+        dx = np.bincount((indices + plane).reshape(-1), weights=grad.reshape(-1), minlength=n * c * h * w)
+        return dx.astype(grad.dtype, copy=False).reshape(x_shape)
+
+    def batch_norm(self, x, weight, bias, eps):
+        """Batch normalisation with the batch's own statistics, for x (N, C, L): per channel c,
+        over its M = N*L values,
+
+            mean_c = (1/M) sum x,   var_c = (1/M) sum (x - mean_c)^2   (biased),
+            y = (x - mean_c) / sqrt(var_c + eps) * weight_c + bias_c.
+
+        Returns (y, mean, var)."""
+        mean = x.mean(axis=(0, 2))
+        centered = x - mean[:, None]
+        var = np.einsum("ncl,ncl->c", centered, centered) / (x.shape[0] * x.shape[2])
+        scale = weight / np.sqrt(var + eps)
+        centered *= scale[:, None]
+        centered += bias[:, None]
+        return centered, mean, var
+
+    def batch_norm_backward(self, grad, x, mean, var, weight, eps):
+        """Gradients of ``batch_norm`` (g = dL/dy, xhat = (x - mean) rstd, M values per channel):
+
+            dbias_c = sum g,   dweight_c = sum g * xhat,
+            dx = weight_c rstd_c (g - dbias_c / M - xhat dweight_c / M)
+
+        (the two subtracted terms are the gradient through the batch mean and the batch variance:
+        every value of the channel moved them).  Returns (dx, dweight, dbias)."""
+        m = x.shape[0] * x.shape[2]
+        rstd = 1 / np.sqrt(var + eps)
+        xhat = (x - mean[:, None]) * rstd[:, None]
+        dbias = grad.sum(axis=(0, 2))
+        dweight = np.einsum("ncl,ncl->c", grad, xhat)
+        xhat *= (dweight / m)[:, None]
+        dx = grad - (dbias / m)[:, None]
+        dx -= xhat
+        dx *= (weight * rstd)[:, None]
+        return dx, dweight, dbias
+
+
+def conv_output_size(size, kernel_size, stride, padding, dilation):
+    """(OH, OW) of a convolution or pooling window sliding over ``size`` = (H, W):
+    OH = floor((H + 2 ph - dh (kh - 1) - 1) / sh) + 1, the number of window positions that fit."""
+    return tuple((n + 2 * p - d * (k - 1) - 1) // s + 1
+                 for n, k, s, p, d in zip(size, kernel_size, stride, padding, dilation))
+
 
 def _erf(x):
     """The error function, elementwise.  NumPy has none, so Python's exact ``math.erf`` is

@@ -52,6 +52,8 @@ from minigrad.nn.layers import (
     Softplus,
     Unflatten,
 )
+from minigrad.nn.layers import (  # convolutional networks
+    AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, Dropout2d, MaxPool2d)
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
 
@@ -62,4 +64,5 @@ __all__ = [
     "LeakyReLU", "ELU", "SiLU", "Mish", "Softplus", "Hardtanh", "ReLU6", "Flatten", "Unflatten", "ModuleDict",
     "ParameterList", "ParameterDict", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss",
     "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss",
+    "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d", "Dropout2d",
 ]

@@ -648,3 +648,8 @@ def multi_margin_loss(input, target, p=1, margin=1.0, reduction="mean"):
         raise RuntimeError(f"multi_margin_loss: input {input.shape} needs targets of shape ({input.shape[0]},), "
                            f"got {target.shape}")
     return losses.MultiMarginLoss.apply(input, target, p, margin, reduction)
+
+
+# ---------------------------------------------------------------------- convolutional networks (functional_conv.py)
+from minigrad.nn.functional_conv import (  # noqa: E402
+    adaptive_avg_pool2d, avg_pool2d, batch_norm, conv1d, conv2d, dropout2d, fold, max_pool2d, unfold)

@@ -7,4 +7,5 @@ indexing.py  activations.py  softmax.py  losses.py  normalization.py  embedding.
 trigonometry.py  exponential.py  powers.py  rounding.py  special.py (erf)  scan.py (cumsum, cumprod)
 norms.py  gather.py (gather, scatter, index_add)  reorder.py (roll, flip)  diagonal.py  einsum.py
 padding.py  normalize.py
+convolution.py  pooling.py  batchnorm.py  (convolutional networks)
 """

@@ -7,7 +7,8 @@ import tarfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-STEPS = ("machine", "gpu_tests", "matmul", "softmax", "layernorm", "losses", "crossover", "models", "summary")
+STEPS = ("machine", "gpu_tests", "matmul", "softmax", "layernorm", "losses", "conv", "pool", "batchnorm",
+         "crossover", "models", "summary")
 
 
 def test_gpu_session_dry_run_runs_every_step_and_packs_one_archive(tmp_path):

@@ -6,15 +6,19 @@ import numpy as np
 import pytest
 from numba.core import config
 
-from kernels import _ladder, layernorm, losses, matmul, softmax
+from kernels import _ladder, batchnorm, conv, layernorm, losses, matmul, pool, softmax
 
-FAMILIES = {"matmul": matmul, "softmax": softmax, "layernorm": layernorm, "losses": losses}
+FAMILIES = {"matmul": matmul, "softmax": softmax, "layernorm": layernorm, "losses": losses, "conv": conv,
+            "pool": pool, "batchnorm": batchnorm}
+#: Tiny shapes for the simulator: (n, n) sizes for matmul, (rows, cols), (N, C, H, W) images, (N, C, L).
+SHAPES = {"matmul": ["5", "17"], "conv": ["2", "3", "5", "4"], "pool": ["2", "3", "5", "4"],
+          "batchnorm": ["3", "2", "9"]}
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_every_rung_of_every_ladder_is_checked_and_right(family, tmp_path, capsys):
     module = FAMILIES[family]
-    shape = ["5", "17"] if family == "matmul" else ["3", "40"]
+    shape = SHAPES.get(family, ["3", "40"])
     out = tmp_path / "ladder.jsonl"
     assert module.main(["--shape", *shape, "--block-sizes", "1", "32", "--json", str(out)]) == 0
     printed = capsys.readouterr().out

@@ -62,3 +62,10 @@ def test_sass_instruction_counting():
         "        /*0070*/                   REDG.E.ADD.F32.FTZ.RN.STRONG.GPU desc[UR4][R2.64], R5 ;",
     ])
     assert sass.count_instructions(text) == (8, 4, 1)
+
+
+def test_every_kernel_file_is_in_the_check():
+    # A file of kernels left out of sass.FAMILIES would never be compiled to machine code nor listed in SASS.md.
+    with_kernels = {path.stem for path in (REPO / "kernels").glob("[a-z]*.py")
+                    if "@cuda.jit\ndef" in path.read_text()}
+    assert with_kernels == set(sass.FAMILIES)

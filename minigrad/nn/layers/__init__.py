@@ -2,7 +2,7 @@
 from minigrad.nn.layers.activation import GELU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from minigrad.nn.layers.attention import MultiheadAttention
 from minigrad.nn.layers.container import ModuleList, Sequential
-from minigrad.nn.layers.dropout import Dropout
+from minigrad.nn.layers.dropout import Dropout, Dropout2d
 from minigrad.nn.layers.embedding import Embedding
 from minigrad.nn.layers.linear import Identity, Linear
 from minigrad.nn.layers.normalization import LayerNorm
@@ -12,3 +12,6 @@ from minigrad.nn.layers.container import ModuleDict, ParameterDict, ParameterLis
 from minigrad.nn.layers.flatten import Flatten, Unflatten
 from minigrad.nn.layers.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss,
                                      MSELoss, NLLLoss, SmoothL1Loss)
+from minigrad.nn.layers.conv import Conv1d, Conv2d
+from minigrad.nn.layers.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from minigrad.nn.layers.batchnorm import BatchNorm1d, BatchNorm2d
