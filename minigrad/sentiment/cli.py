@@ -21,7 +21,7 @@ import argparse
 import math
 import sys
 
-from .recipe import PRETRAIN, describe_defaults
+from .recipe import PRETRAIN, PRETRAIN_TARGET_STEPS, describe_defaults
 
 
 class CliError(Exception):
@@ -205,12 +205,14 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--no-color", dest="color", action="store_const", const="never", help="same as --color never")
     device_options(explain)
 
-    pretrain = commands.add_parser("pretrain", help="masked-token pre-training on unlabelled text")
+    pretrain = commands.add_parser("pretrain", help="masked-token pre-training on unlabelled text (a treebank's "
+                                                    "full sentences only: its phrases repeat them)")
     data_options(pretrain, default="sst2", labelled=False)
     run_options(pretrain, "pretrain-")
     device_options(pretrain)
     p = PRETRAIN
-    pretrain.add_argument("--epochs", type=positive_int, help=f"default {p['epochs']}")
+    pretrain.add_argument("--epochs", type=positive_int, help=f"default: about {PRETRAIN_TARGET_STEPS:,} steps' "
+                                                             "worth (at least 2, at most 200)")
     pretrain.add_argument("--batch-size", type=positive_int, help=f"default {p['batch_size']}")
     pretrain.add_argument("--lr", type=positive_float, help=f"default {p['lr']}")
     pretrain.add_argument("--d-model", type=positive_int, help=f"default {p['d_model']}")

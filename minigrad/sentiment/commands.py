@@ -294,7 +294,7 @@ def cmd_pretrain(args, out=print, step_hook=None) -> dict:
     from .encoding import SentenceEncoder
     from .model import TransformerClassifier
     from .pretrain import pretrain
-    from .recipe import PRETRAIN
+    from .recipe import pretrain_defaults
     from .train import TrainingInterrupted, TrainOptions
 
     device = check_device(args.device)
@@ -306,14 +306,16 @@ def cmd_pretrain(args, out=print, step_hook=None) -> dict:
     else:
         spec = {"data": args.data, "sst2_dir": args.sst2_dir, "text_column": args.text_column,
                 "max_train": args.max_train, "seed": args.seed}
-        settings = {name: _pick(getattr(args, name), PRETRAIN[name])
+    texts = load_pretraining_texts(spec["data"], spec["sst2_dir"], spec["seed"], spec["text_column"])
+    if spec["max_train"] is not None:
+        texts = texts[: spec["max_train"]]
+    if not args.resume:
+        defaults = pretrain_defaults(len(texts))
+        settings = {name: _pick(getattr(args, name), defaults[name])
                     for name in ("epochs", "batch_size", "lr", "d_model", "layers", "heads", "dropout", "min_freq",
                                  "span")}
         settings["d_ff"] = args.d_ff or 2 * settings["d_model"]
         _check_model_shape(settings["d_model"], settings["heads"])
-    texts = load_pretraining_texts(spec["data"], spec["sst2_dir"], spec["seed"], spec["text_column"])
-    if spec["max_train"] is not None:
-        texts = texts[: spec["max_train"]]
     if args.resume:
         if _fingerprint(texts) != spec["data_sha256"]:
             raise CliError(f"the text of {args.resume} ({spec['data']}) changed since the run started; it cannot be "

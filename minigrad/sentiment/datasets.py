@@ -254,7 +254,14 @@ def _per_class_folder(data) -> bool:
 
 def load_pretraining_texts(data, sst2_dir=None, seed=0, text_column=None):
     """Unlabelled sentences for masked-token pre-training: the training text of ``sst2``, ``embedded`` or
-    a folder / labelled file (its labels are ignored), or one sentence per line of a plain text file."""
+    a folder / labelled file (its labels are ignored), or one sentence per line of a plain text file.
+    Of a treebank (SST-2) only the full sentences are taken: its phrases would repeat their words."""
+    texts = _pretraining_texts(data, sst2_dir, seed, text_column)
+    sentences = treebank_sentences(texts)
+    return texts if sentences is None else [texts[i] for i in sentences]
+
+
+def _pretraining_texts(data, sst2_dir, seed, text_column):
     if data == "embedded":
         return [e.text for e in make_sentiment_corpus(8000, 1000, seed=seed)[0]]
     if data == "sst2":

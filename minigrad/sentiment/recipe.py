@@ -30,8 +30,8 @@ TARGET_STEPS, MIN_EPOCHS, MAX_EPOCHS = 3000, 3, 40
 PATIENCE_STEPS = 1000      # early stopping waits this many steps (in whole epochs, at least 2) for a better score
 BIG_DATA = 20_000          # from this many training rows on, words seen once become <unk> (min_freq 2)
 
-PRETRAIN = dict(epochs=2, batch_size=64, lr=2e-3, d_model=64, layers=2, heads=4, dropout=0.1, min_freq=2, span=1,
-                ema=0.0, patience=None)
+PRETRAIN = dict(batch_size=64, lr=2e-3, d_model=64, layers=2, heads=4, dropout=0.1, min_freq=1, span=1)
+PRETRAIN_TARGET_STEPS = 4000   # masked-token prediction keeps learning long after a classifier has converged
 
 
 def recipe_name(data: str) -> str:
@@ -49,6 +49,14 @@ def train_defaults(data: str, n_train: int) -> dict:
     # The average spans the last ~1/(1 - decay) steps: at most a fifth of a short run's steps.
     settings["ema"] = min(TEXT["ema"], round(1 - 5 / (steps_per_epoch * settings["epochs"]), 4))
     return settings
+
+
+def pretrain_defaults(n_texts: int) -> dict:
+    """The default of every ``pretrain`` setting for ``n_texts`` sentences: epochs for about
+    ``PRETRAIN_TARGET_STEPS`` steps (at least 2, at most 200)."""
+    steps_per_epoch = max(1, math.ceil(n_texts / PRETRAIN["batch_size"]))
+    return dict(PRETRAIN, d_ff=2 * PRETRAIN["d_model"],
+                epochs=min(200, max(2, round(PRETRAIN_TARGET_STEPS / steps_per_epoch))))
 
 
 def describe_defaults() -> str:
