@@ -165,14 +165,17 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--layers", type=positive_int, help="Transformer layers (default 2)")
     train.add_argument("--heads", type=positive_int, help="attention heads; must divide --d-model (default 4)")
     train.add_argument("--d-ff", type=positive_int, help="feed-forward width (default 2 * d_model)")
-    train.add_argument("--dropout", type=fraction, help="dropout probability, in [0, 1) (default 0.1)")
-    train.add_argument("--pooling", choices=("cls", "mean"),
-                       help="sentence vector: the <cls> position or the mean of the words (default: from the data)")
+    train.add_argument("--dropout", type=fraction, help="dropout probability, in [0, 1) (default: from the data)")
+    train.add_argument("--pooling", choices=("cls", "mean", "max"),
+                       help="sentence vector: the <cls> position, or the mean or the maximum over the words "
+                            "(default: from the data)")
     train.add_argument("--label-smoothing", type=fraction, help="in [0, 1) (default: from the data)")
     train.add_argument("--ema", type=fraction, help="decay of the moving average of the weights that is validated "
                                                     "and kept, in [0, 1); 0 = off (default: from the data)")
     train.add_argument("--min-freq", type=positive_int, help="word tokenizer: keep words seen this often "
                                                              "(default: from the data)")
+    train.add_argument("--word-dropout", type=fraction, help="share of training words replaced by <unk> at each "
+                                                             "step, in [0, 1) (default: from the data)")
     train.add_argument("--patience", type=positive_int, help="stop after this many epochs without a better "
                                                              "validation score (default: from the data)")
     train.add_argument("--val-fraction", type=open_fraction, default=0.1,

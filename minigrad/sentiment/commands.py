@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 from .cli import CliError, Stopped
@@ -132,7 +133,7 @@ def cmd_train(args, out=print, step_hook=None) -> dict:
 
     from . import run_folder
     from .datasets import load_sentiment_data
-    from .encoding import SentenceEncoder
+    from .encoding import SentenceEncoder, tokenizer_kind
     from .model import TransformerClassifier
     from .recipe import train_defaults
     from .train import TrainOptions
@@ -144,8 +145,6 @@ def cmd_train(args, out=print, step_hook=None) -> dict:
         spec = config["training"]["spec"]
         out_dir = Path(args.resume)
     else:
-        if args.init and args.tokenizer is not None:
-            pass  # checked against the --init run below
         spec = {"data": args.data, "sst2_dir": args.sst2_dir, "text_column": args.text_column,
                 "label_column": args.label_column, "labels": args.labels, "max_train": args.max_train,
                 "seed": args.seed, "val_fraction": args.val_fraction, "init": args.init}
@@ -171,7 +170,7 @@ def cmd_train(args, out=print, step_hook=None) -> dict:
         names = ("epochs", "batch_size", "lr", "d_model", "layers", "heads", "d_ff", "dropout", "pooling",
                  "label_smoothing", "ema", "min_freq", "patience")
         settings = {name: _pick(getattr(args, name), defaults[name]) for name in names}
-        settings["unk_dropout"] = defaults["unk_dropout"]
+        settings["unk_dropout"] = _pick(args.word_dropout, defaults["unk_dropout"])
         if args.d_model is not None and args.d_ff is None:
             settings["d_ff"] = 2 * settings["d_model"]
         _check_model_shape(settings["d_model"], settings["heads"])
@@ -197,7 +196,7 @@ def cmd_train(args, out=print, step_hook=None) -> dict:
             spec["bpe_vocab_size"] = args.bpe_vocab_size
         n_params = sum(p.numel() for p in model.parameters())
         out(f"data {data.name}: {len(data.train):,} train / {len(data.val):,} validation / {len(data.test):,} "
-            f"{data.test_name} sentences; classes {', '.join(data.label_names)}; {tokenizer_kind_of(vocab)} "
+            f"{data.test_name} sentences; classes {', '.join(data.label_names)}; {tokenizer_kind(vocab)} "
             f"vocabulary {len(vocab):,}; model {n_params:,} parameters on {device}")
         for note in data.notes:
             out(f"  {note}")
@@ -209,7 +208,6 @@ def cmd_train(args, out=print, step_hook=None) -> dict:
         resume = None
 
     encoder = SentenceEncoder(vocab, MAX_LEN)
-    from dataclasses import asdict
     training = {"spec": spec, "settings": settings, "options": {**asdict(options), "progress": None},
                 "tokenizer": encoder.kind}
 
@@ -219,11 +217,6 @@ def cmd_train(args, out=print, step_hook=None) -> dict:
                             status=status, progress=_progress_of(snapshot), resume=snapshot.get("resume"))
 
     return _finish_training(args, out, out_dir, model, encoder, data, options, save, resume, step_hook, began)
-
-
-def tokenizer_kind_of(vocab):
-    from .encoding import tokenizer_kind
-    return tokenizer_kind(vocab)
 
 
 def _initial_model(args, settings, num_classes):
@@ -291,7 +284,7 @@ def cmd_pretrain(args, out=print, step_hook=None) -> dict:
 
     from . import run_folder
     from .datasets import load_pretraining_texts
-    from .encoding import SentenceEncoder
+    from .encoding import SentenceEncoder, tokenizer_kind
     from .model import TransformerClassifier
     from .pretrain import pretrain
     from .recipe import pretrain_defaults
@@ -342,12 +335,11 @@ def cmd_pretrain(args, out=print, step_hook=None) -> dict:
         spec["data_sha256"] = _fingerprint(texts)
         if args.tokenizer == "bpe":
             spec["bpe_vocab_size"] = args.bpe_vocab_size
-        out(f"pretraining on {len(texts):,} sentences from {args.data}; {tokenizer_kind_of(vocab)} vocabulary "
+        out(f"pretraining on {len(texts):,} sentences from {args.data}; {tokenizer_kind(vocab)} vocabulary "
             f"{len(vocab):,}; {settings['epochs']} epochs, spans of {settings['span']} word(s)")
         out(f"writing the run to {out_dir}" + ("" if args.out else " (a new folder; choose one with --out)"))
         resume = None
     encoder = SentenceEncoder(vocab, MAX_LEN)
-    from dataclasses import asdict
     training = {"spec": spec, "settings": settings, "options": {**asdict(options), "progress": None},
                 "tokenizer": encoder.kind, "objective": f"masked-token prediction (15%, 80/10/10, spans of "
                                                        f"{settings['span']})"}

@@ -35,10 +35,9 @@ from pathlib import Path
 
 import numpy as np
 
-from minigrad.data import (DataError, file_sha256, is_split_folder, learn_classes, load_folder_per_class,
+from minigrad.data import (class_ids, file_sha256, find_split_file, is_split_folder, load_folder_per_class,
                            load_labelled_file, load_split_folder, load_text_lines, longest_rows,
                            make_sentiment_corpus, read_labelled_rows, rows_inside)
-from minigrad.data.labels import class_ids
 from minigrad.data.sst2 import GLUE_SST2_MEMBER_SHA256
 
 DEFAULT_SST2_DIR = Path("..") / "shared" / "data" / "sst2"
@@ -272,7 +271,6 @@ def _pretraining_texts(data, sst2_dir, seed, text_column):
                               ".tsv/.csv/.jsonl file or a text file with one sentence per line; it does not exist")
     if path.is_dir():
         if is_split_folder(path):
-            from minigrad.data.folders import find_split_file
             return [text for _, text, _ in read_labelled_rows(find_split_file(path, "train"), text_column,
                                                                need_labels=False)]
         return load_folder_per_class(path)[0]
@@ -282,5 +280,4 @@ def _pretraining_texts(data, sst2_dir, seed, text_column):
 
 
 __all__ = ["Split", "SentimentData", "DataSourceError", "load_sentiment_data", "load_eval_split",
-           "load_pretraining_texts", "resolve_sst2_dir", "split_off_validation", "three_way", "DataError",
-           "learn_classes"]
+           "load_pretraining_texts", "resolve_sst2_dir", "split_off_validation", "three_way", "treebank_sentences"]

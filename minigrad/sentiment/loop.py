@@ -259,7 +259,8 @@ def train_loop(model, task, options: TrainOptions, *, save=None, resume: dict | 
                       "train_accuracy": state["correct"] / max(state["count"], 1), task.val_key: scores,
                       "seconds": seconds, "examples_per_second": state["seen"] / max(seconds, 1e-9)}
             history["epochs"].append(record)
-            stopping = options.patience is not None and state["bad_validations"] >= options.patience
+            stopping = (options.patience is not None and state["bad_validations"] >= options.patience
+                        and epoch < options.epochs)
             log(task.describe(record, options.epochs) + f" | {seconds:.1f}s" + ("  (best)" if improved else "")
                 + (f"\nstopping early: no better validation score for {options.patience} epoch(s)" if stopping else ""))
             state.update(epoch=epoch + 1, batch=0, loss_sum=0.0, correct=0, seen=0, count=0, seconds=0.0,
