@@ -4,7 +4,7 @@
 
 SST2_DIR defaults to $MINIGRAD_SST2_DIR, else ../shared/data/sst2 (relative to the current folder,
 then to this repo).  The data are split as by ``python -m minigrad.sentiment train --data sst2``:
-689 full sentences of train.tsv (and their phrases, removed from training) pick the best epoch;
+688 full sentences of train.tsv (their phrases removed from training) pick the best epoch;
 the GLUE dev set is used once, for the number reported at the end.
 
 The recipe is the command line's default (``minigrad/sentiment/recipe.py``; any setting can be
