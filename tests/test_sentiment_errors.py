@@ -30,6 +30,10 @@ def one_error_line(capsys) -> str:
     (["--lr", "nan"], "argument --lr: expected a finite number, got 'nan'"),
     (["--val-fraction", "1"], "argument --val-fraction: must be above 0 and below 1"),
     (["--labels", "pos"], "argument --labels: expected at least two different class names"),
+    # --device goes through minigrad's one device parser, as Tensor.to / Module.to / mg.load do
+    (["--device", "gpu"], "argument --device: unknown device 'gpu' ('gpu' is not a device name in PyTorch "
+                          "either: say 'cuda'); use one of 'cpu', 'cuda', 'cudasim'"),
+    (["--device", "cudaa"], "argument --device: unknown device 'cudaa'; use one of 'cpu', 'cuda', 'cudasim'"),
     (["--heads", "3"], "--heads 3 does not divide --d-model 64 (each head reads d_model / heads numbers): "
                        "use --heads 1 or 2 or 4 or 8 or 16, or another --d-model"),
 ])

@@ -52,6 +52,15 @@ def _number(kind, text):
     return value
 
 
+def device_name(text):
+    """--device, parsed by minigrad's one device parser (the same as Tensor.to and mg.load)."""
+    from minigrad.backends import check_device
+    try:
+        return str(check_device(text))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def positive_int(text):
     value = _number(int, text)
     if value < 1:
@@ -128,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="with --tokenizer bpe: the number of pieces to learn, specials included (default 4000)")
 
     def device_options(p):
-        p.add_argument("--device", default="cpu", choices=("cpu", "cuda", "cudasim"),
+        p.add_argument("--device", default="cpu", type=device_name,
                        help="cpu (NumPy, default), cuda (an NVIDIA GPU, needs minigrad[gpu]) or cudasim "
                             "(minigrad's CUDA kernels in Numba's simulator: very slow, for learning)")
         p.add_argument("--threads", type=positive_int, default=1,
