@@ -2,14 +2,14 @@
 
     python benchmarks/sst2.py [SST2_DIR] [--epochs 3] [--threads 1] [--out runs/sst2-bench]
 
-SST2_DIR defaults to ../shared/data/sst2 (relative to the current folder, then to this repo).
-Training uses train.tsv only: 2000 of its sentences are held out to pick the best epoch; the GLUE
-dev set is used once, for the number reported at the end.
+SST2_DIR defaults to $MINIGRAD_SST2_DIR, else ../shared/data/sst2 (relative to the current folder,
+then to this repo).  The data are split as by ``python -m minigrad.sentiment train --data sst2``:
+689 full sentences of train.tsv (and their phrases, removed from training) pick the best epoch;
+the GLUE dev set is used once, for the number reported at the end.
 
-The recipe: word-level vocabulary (words seen twice or more), mean pooling, label smoothing 0.1,
-word dropout to <unk>, AdamW with warm-up + cosine, a moving average of the weights (``--ema``),
-and an ensemble of ``--models`` models that differ only in their seed, whose probabilities are
-averaged.  Each member's own dev accuracy is reported too.
+The recipe is the command line's default (``minigrad/sentiment/recipe.py``; any setting can be
+overridden here), and ``--models`` models that differ only in their seed make an ensemble whose
+probabilities are averaged.  Each member's own dev accuracy is reported too.
 
 If PyTorch is installed, the script also builds the *same* model in PyTorch (same architecture,
 initial weights copied from the minigrad model), checks that both give the same logits, and times
@@ -31,21 +31,23 @@ from pathlib import Path
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("sst2_dir", nargs="?", default=None, help="folder with train.tsv and dev.tsv")
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=2e-3)
-    parser.add_argument("--d-model", type=int, default=64)
-    parser.add_argument("--layers", type=int, default=2)
-    parser.add_argument("--heads", type=int, default=4)
-    parser.add_argument("--d-ff", type=int, default=128)
-    parser.add_argument("--dropout", type=float, default=0.1)
-    parser.add_argument("--pooling", default="mean", choices=("cls", "mean"))
+    # Every training setting defaults to the command line's (minigrad/sentiment/recipe.py), so this measures them.
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--lr", type=float, default=None)
+    parser.add_argument("--d-model", type=int, default=None)
+    parser.add_argument("--layers", type=int, default=None)
+    parser.add_argument("--heads", type=int, default=None)
+    parser.add_argument("--d-ff", type=int, default=None)
+    parser.add_argument("--dropout", type=float, default=None)
+    parser.add_argument("--pooling", default=None, choices=("cls", "mean"))
     parser.add_argument("--activation", default="relu", choices=("relu", "gelu"))
-    parser.add_argument("--label-smoothing", type=float, default=0.1)
-    parser.add_argument("--min-freq", type=int, default=2, help="words seen fewer times become <unk>")
+    parser.add_argument("--label-smoothing", type=float, default=None)
+    parser.add_argument("--min-freq", type=int, default=None, help="words seen fewer times become <unk>")
     parser.add_argument("--max-train", type=int, default=None)
-    parser.add_argument("--ema", type=float, default=0.998,
+    parser.add_argument("--ema", type=float, default=None,
                         help="decay of the moving average of the weights that is validated and kept (0: off)")
+    parser.add_argument("--patience", type=int, default=None)
     parser.add_argument("--models", type=int, default=3,
                         help="train this many models (seeds seed, seed+1, ...) and average their probabilities")
     parser.add_argument("--seed", type=int, default=0)
@@ -68,6 +70,7 @@ from minigrad.sentiment.datasets import load_sentiment_data  # noqa: E402
 from minigrad.sentiment.encoding import SentenceEncoder, build_vocab  # noqa: E402
 from minigrad.sentiment.model import TransformerClassifier  # noqa: E402
 from minigrad.sentiment.metrics import classification_metrics  # noqa: E402
+from minigrad.sentiment.recipe import train_defaults  # noqa: E402
 from minigrad.sentiment.train import TrainOptions, batches, fit, predict_proba  # noqa: E402
 
 from benchmarks.torch_twin import build_torch_twin  # noqa: E402
@@ -76,11 +79,11 @@ from benchmarks.torch_twin import build_torch_twin  # noqa: E402
 def find_sst2_dir(given):
     if given is not None:
         return Path(given)
-    for candidate in (Path("..") / "shared" / "data" / "sst2",
+    for candidate in (Path(os.environ.get("MINIGRAD_SST2_DIR") or Path("..") / "shared" / "data" / "sst2"),
                       Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "sst2"):
         if (candidate / "train.tsv").is_file():
             return candidate
-    sys.exit("no SST-2 found at ../shared/data/sst2; pass the folder holding train.tsv and dev.tsv "
+    sys.exit("no SST-2 found in $MINIGRAD_SST2_DIR or ../shared/data/sst2; pass the folder holding train.tsv and dev.tsv "
              "(get it with: python -c \"from minigrad.data import download_sst2; download_sst2('DIR')\")")
 
 
@@ -155,6 +158,11 @@ def main():
     began = time.perf_counter()
     mg.manual_seed(args.seed)
     data = load_sentiment_data("sst2", folder, max_train=args.max_train, seed=args.seed)
+    recipe = train_defaults("sst2", len(data.train))
+    for name in ("epochs", "batch_size", "lr", "d_model", "layers", "heads", "d_ff", "dropout", "pooling",
+                 "label_smoothing", "min_freq", "ema", "patience"):
+        if getattr(args, name) is None:
+            setattr(args, name, recipe[name])
     vocab = build_vocab(data.train.texts, min_freq=args.min_freq)
     encoder = SentenceEncoder(vocab, max_len=64)
     config = dict(vocab_size=len(vocab), d_model=args.d_model, n_heads=args.heads, n_layers=args.layers,
@@ -177,8 +185,8 @@ def main():
         mg.manual_seed(seed)
         model = TransformerClassifier(**config)
         options = TrainOptions(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                               label_smoothing=args.label_smoothing, unk_dropout=0.05, seed=seed,
-                               ema_decay=args.ema, progress=sys.stderr.isatty())
+                               label_smoothing=args.label_smoothing, unk_dropout=recipe["unk_dropout"], seed=seed,
+                               ema_decay=args.ema, patience=args.patience, progress=None)
         log(f"model {member + 1} of {args.models} (seed {seed})")
         history = fit(model, encoder, data.train, data.val, options, log=log)
         probabilities = predict_proba(model, encoder, data.test.texts)

@@ -39,3 +39,19 @@ from hypothesis import settings  # noqa: E402
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+# GLUE SST-2 is not part of the repository.  Tests that read it take this fixture, which skips them (saying
+# where it looked) when the data is absent, e.g. in a fresh clone: MINIGRAD_SST2_DIR, else ../shared/data/sst2.
+from pathlib import Path  # noqa: E402
+
+SST2_DIR = Path(os.environ.get("MINIGRAD_SST2_DIR") or Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "sst2")
+
+
+@pytest.fixture(scope="session")
+def sst2_dir():
+    """The folder holding SST-2's train.tsv and dev.tsv; the test is skipped when they are absent."""
+    if not ((SST2_DIR / "train.tsv").is_file() and (SST2_DIR / "dev.tsv").is_file()):
+        pytest.skip(f"needs GLUE SST-2 (train.tsv, dev.tsv) in {SST2_DIR.resolve()}: not there; "
+                    "set MINIGRAD_SST2_DIR to the folder to run this test")
+    return SST2_DIR

@@ -26,7 +26,8 @@ def test_csv_with_string_labels_quotes_and_extra_columns(tmp_path):
 def test_sniffed_delimiter_and_custom_columns(tmp_path):
     path = _write(tmp_path / "data.txt", "review;stars\ngreat;4\nawful;0\n")
     texts, labels, names = load_labelled_file(path, text_column="review", label_column="stars")
-    assert texts == ["great", "awful"] and labels == [4, 0] and names == ["0", "1", "2", "3", "4"]
+    # the classes are the labels that occur, in numeric order: no empty classes 1, 2, 3
+    assert texts == ["great", "awful"] and labels == [1, 0] and names == ["0", "4"]
     with pytest.raises(DataError, match="delimiter"):
         load_labelled_file(_write(tmp_path / "plain.txt", "justoneword\nx\n"))
 
@@ -48,7 +49,16 @@ def test_wrong_column_count_names_file_and_line(tmp_path):
         load_labelled_file(path)
     message = str(info.value)
     assert "broken.tsv" in message and "line 3" in message and "found 3" in message and "Fix:" in message
+    assert "stray tab" in message
     assert info.value.line == 3 and isinstance(info.value, ValueError)
+
+
+def test_a_row_without_its_label_is_told_so(tmp_path):
+    path = _write(tmp_path / "short.tsv", "sentence\tlabel\nfine\t1\nno label here\n")
+    with pytest.raises(DataError, match=r"short.tsv, line 3: .*found 1: the label column is missing\. "
+                                        r"Fix: give this row all 2 columns") as info:
+        load_labelled_file(path)
+    assert "stray" not in str(info.value)
 
 
 def test_missing_empty_and_header_only_files(tmp_path):
@@ -65,8 +75,17 @@ def test_missing_column_and_empty_cells(tmp_path):
         load_labelled_file(_write(tmp_path / "a.tsv", "sentence\ttarget\nx\t1\n"))
     with pytest.raises(DataError, match="line 2: the label column is empty"):
         load_labelled_file(_write(tmp_path / "b.tsv", "sentence\tlabel\nx\t \n"))
-    with pytest.raises(DataError, match="line 3: label -1 is negative"):
-        load_labelled_file(_write(tmp_path / "c.tsv", "sentence\tlabel\nx\t1\ny\t-1\n"))
+    assert load_labelled_file(_write(tmp_path / "c.tsv", "sentence\tlabel\nx\t1\ny\t-1\n"))[1:] == ([1, 0], ["-1", "1"])
+
+
+def test_jsonl_with_custom_keys_and_numeric_labels(tmp_path):
+    path = _write(tmp_path / "r.jsonl", '{"review": "a fine film", "stars": 1}\n\n{"review": "dull", "stars": 0}\n')
+    texts, labels, names = load_labelled_file(path, text_column="review", label_column="stars")
+    assert texts == ["a fine film", "dull"] and labels == [1, 0] and names == ["0", "1"]
+    with pytest.raises(DataError, match=r"bad.jsonl, line 2: is not a JSON object"):
+        load_labelled_file(_write(tmp_path / "bad.jsonl", '{"text": "x", "label": 1}\n{oops\n'))
+    with pytest.raises(DataError, match=r"nolabel.jsonl, line 1: .*no label column named 'label'"):
+        load_labelled_file(_write(tmp_path / "nolabel.jsonl", '{"text": "x"}\n'))
 
 
 def test_non_utf8_bytes_name_the_line(tmp_path):

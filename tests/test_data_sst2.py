@@ -1,22 +1,18 @@
 """GLUE SST-2 loader (on the real files) and the verified, offline-tested download helper."""
 import hashlib
 import zipfile
-from pathlib import Path
 
 import pytest
 
 from minigrad.data import DataError, download_sst2, file_sha256, load_glue_sst2
 
-SST2 = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "sst2"
-
-
 @pytest.fixture(scope="module")
-def train():
-    return load_glue_sst2(SST2, "train")
+def train(sst2_dir):
+    return load_glue_sst2(sst2_dir, "train")
 
 
-def test_real_train_and_dev(train):
-    dev = load_glue_sst2(SST2, "dev")
+def test_real_train_and_dev(train, sst2_dir):
+    dev = load_glue_sst2(sst2_dir, "dev")
     assert len(train) == 67349 and len(dev) == 872
     for split in (train, dev):
         assert {label for _, label in split} == {0, 1}
@@ -27,7 +23,7 @@ def test_real_train_and_dev(train):
 
 def test_bad_split_and_missing_data(tmp_path):
     with pytest.raises(ValueError, match="no labels"):
-        load_glue_sst2(SST2, "test")
+        load_glue_sst2(tmp_path, "test")
     with pytest.raises(FileNotFoundError) as info:
         load_glue_sst2(tmp_path / "nope")
     assert "nope" in str(info.value) and "download_sst2" in str(info.value)
@@ -60,16 +56,16 @@ def _zip(path, members):
 
 
 @pytest.fixture(scope="module")
-def glue_like_zip(tmp_path_factory):
+def glue_like_zip(tmp_path_factory, sst2_dir):
     """A zip laid out like the GLUE one, holding the real TSV files (so the member digests match)."""
-    members = {f"SST-2/{n}": (SST2 / n).read_bytes() for n in ("train.tsv", "dev.tsv", "test.tsv")}
+    members = {f"SST-2/{n}": (sst2_dir / n).read_bytes() for n in ("train.tsv", "dev.tsv", "test.tsv")}
     return _zip(tmp_path_factory.mktemp("zips") / "SST-2.zip", members)
 
 
-def test_local_archive_with_the_right_digest_is_extracted(tmp_path, glue_like_zip):
+def test_local_archive_with_the_right_digest_is_extracted(tmp_path, glue_like_zip, sst2_dir):
     dest = download_sst2(tmp_path / "sst2", sha256=file_sha256(glue_like_zip), archive_path=glue_like_zip)
     for name in ("train.tsv", "dev.tsv", "test.tsv"):
-        assert (dest / name).read_bytes() == (SST2 / name).read_bytes()
+        assert (dest / name).read_bytes() == (sst2_dir / name).read_bytes()
     assert len(load_glue_sst2(dest, "dev")) == 872
     assert glue_like_zip.exists()
 
@@ -100,9 +96,9 @@ def test_the_default_digest_refuses_an_archive_that_is_not_the_official_one(tmp_
         download_sst2(tmp_path / "sst2", archive_path=glue_like_zip)
 
 
-def test_modified_member_is_refused_even_with_a_matching_archive_digest(tmp_path):
-    train = (SST2 / "train.tsv").read_bytes().replace(b"\t0\n", b"\t1\n", 1)
-    archive = _zip(tmp_path / "edited.zip", {"SST-2/train.tsv": train, "SST-2/dev.tsv": (SST2 / "dev.tsv").read_bytes()})
+def test_modified_member_is_refused_even_with_a_matching_archive_digest(tmp_path, sst2_dir):
+    train = (sst2_dir / "train.tsv").read_bytes().replace(b"\t0\n", b"\t1\n", 1)
+    archive = _zip(tmp_path / "edited.zip", {"SST-2/train.tsv": train, "SST-2/dev.tsv": (sst2_dir / "dev.tsv").read_bytes()})
     dest = tmp_path / "sst2"
     with pytest.raises(DataError, match="its train.tsv has SHA-256"):
         download_sst2(dest, sha256=file_sha256(archive), archive_path=archive)

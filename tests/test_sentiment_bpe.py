@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.sentiment import cli
+from minigrad.sentiment import cli, commands
 from minigrad.sentiment.datasets import load_sentiment_data
 from minigrad.sentiment.run_folder import RunFolderError, load_run
 from minigrad.text import basic_tokenize
@@ -66,7 +66,7 @@ def test_an_unseen_word_gets_pieces_not_only_unk(bpe_run):
     assert any(piece != "<unk>" and len(piece) > 1 for piece in word_pieces)
     ids = encoder.encode(f"the plot is {unseen}")
     assert ids[0] == encoder.vocab.cls_id and encoder.vocab.unk_id not in ids
-    results = cli.cmd_predict(cli.build_parser().parse_args(["predict", str(bpe_run), f"the plot is {unseen}"]),
+    results = commands.cmd_predict(cli.build_parser().parse_args(["predict", str(bpe_run), f"the plot is {unseen}"]),
                               out=lambda s: None)
     assert results[0][0] in config["label_names"] and 0.5 <= results[0][1] <= 1.0
 
@@ -85,8 +85,9 @@ def test_save_load_predict_round_trip(bpe_run):
 def test_evaluate_and_explain_show_pieces(bpe_run, tmp_path, capsys):
     assert cli.main(["evaluate", str(bpe_run), "--data", "embedded"]) == 0
     assert "acc" in capsys.readouterr().out
-    args = cli.build_parser().parse_args(["explain", str(bpe_run), "the film was not good", "--out", str(tmp_path)])
-    result = cli.cmd_explain(args, out=lambda s: None)
+    args = cli.build_parser().parse_args(["explain", str(bpe_run), "the film was not good", "--out", str(tmp_path),
+                                          "--color", "always"])
+    result = commands.cmd_explain(args, out=lambda s: None)
     assert result["tokens"][0] == "<cls>" and all(t.endswith("</w>") or t == "<cls>" or not t.startswith("<")
                                                    for t in result["tokens"])
     assert "".join(result["tokens"][1:]).replace("</w>", " ").split() == ["the", "film", "was", "not", "good"]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.sentiment import cli
+from minigrad.sentiment import cli, commands
 from minigrad.sentiment.run_folder import RunFolderError, load_run
 
 TINY = ["--max-train", "300", "--epochs", "1", "--d-model", "16", "--heads", "2", "--layers", "1",
@@ -36,10 +36,10 @@ def test_train_writes_a_complete_run_folder(tiny_run):
 
 def check_predict_matches_loaded_model(run_dir):
     """`predict` on a run folder gives the label and probability of the model loaded from it
-    (also for an empty and an all-unknown sentence); returns what load_run gave."""
+    (also for an all-unknown sentence); returns what load_run gave."""
     model, encoder, config = load_run(run_dir)
-    sentences = ["the film was not good", "a joy", "", "zzzz qqqq"]
-    expected = cli.cmd_predict(cli.build_parser().parse_args(["predict", str(run_dir)] + sentences), out=lambda s: None)
+    sentences = ["the film was not good", "a joy", "zzzz qqqq"]
+    expected = commands.cmd_predict(cli.build_parser().parse_args(["predict", str(run_dir)] + sentences), out=lambda s: None)
     ids, mask = encoder.batch(encoder.encode_all(sentences))
     with mg.no_grad():
         probabilities = mg.softmax(model(mg.tensor(ids), mg.tensor(mask)).double(), dim=-1).numpy()
@@ -53,12 +53,23 @@ def test_save_load_predict_round_trip(tiny_run):
     model, encoder, config = check_predict_matches_loaded_model(tiny_run)
 
 
-def test_predict_reads_stdin_and_handles_empty_lines(tiny_run, capsys):
+def test_predict_reads_stdin_skipping_empty_lines(tiny_run, capsys):
     args = cli.build_parser().parse_args(["predict", str(tiny_run)])
     lines = []
-    results = cli.cmd_predict(args, out=lines.append, stdin=io.StringIO("a joy\n\nblorp wug\n"))
-    assert len(results) == 3 and len(lines) == 3
+    results = commands.cmd_predict(args, out=lines.append, stdin=io.StringIO("a joy\n\n  \nblorp wug\n"))
+    assert len(results) == 2 and [line.split("\t")[2] for line in lines] == ["a joy", "blorp wug"]
     assert all(name in ("negative", "positive") and 0.5 <= p <= 1 for name, p in results)
+    assert "skipped 2 empty line(s)" in capsys.readouterr().err
+
+
+def test_predict_refuses_an_empty_sentence_and_says_when_it_cuts_a_long_one(tiny_run, capsys):
+    assert cli.main(["predict", str(tiny_run), "a joy", ""]) == 2
+    assert capsys.readouterr().err.strip() == "error: predict: sentence 2 is empty; give sentences with words in them"
+    long_sentence = " ".join(["good"] * 80)
+    assert cli.main(["predict", str(tiny_run), "a joy", long_sentence]) == 0
+    captured = capsys.readouterr()
+    assert len(captured.out.splitlines()) == 2
+    assert "sentence 2 (80 tokens)" in captured.err and "cut to their first 63" in captured.err
 
 
 def test_evaluate_reports_metrics(tiny_run, capsys):
@@ -68,9 +79,10 @@ def test_evaluate_reports_metrics(tiny_run, capsys):
 
 
 def test_explain_writes_heatmaps_and_a_coloured_saliency_line(tiny_run, tmp_path):
-    args = cli.build_parser().parse_args(["explain", str(tiny_run), "the film was not good", "--out", str(tmp_path)])
+    args = cli.build_parser().parse_args(["explain", str(tiny_run), "the film was not good", "--out", str(tmp_path),
+                                          "--color", "always"])
     lines = []
-    result = cli.cmd_explain(args, out=lines.append)
+    result = commands.cmd_explain(args, out=lines.append)
     pngs = sorted(tmp_path.glob("attention_layer*_head*.png"))
     assert len(pngs) == 1 * 2  # 1 layer x 2 heads
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
@@ -79,6 +91,13 @@ def test_explain_writes_heatmaps_and_a_coloured_saliency_line(tiny_run, tmp_path
     assert any(v != 0 for v in result["saliency"])
     assert "\033[" in result["line"]  # ANSI colours
     assert re.sub(r"\033\[[0-9;]*m", "", result["line"]).split() == result["tokens"]
+
+
+def test_explain_writes_no_colour_codes_into_a_pipe(tiny_run, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert cli.main(["explain", str(tiny_run), "the film was not good", "--out", str(tmp_path)]) == 0
+    assert "\033[" not in capsys.readouterr().out  # pytest's captured stdout is not a terminal
+    assert commands.use_colour("auto", io.StringIO()) is False and commands.use_colour("always") is True
 
 
 def test_run_folder_with_another_vocab_is_refused(tiny_run, tmp_path):
@@ -115,7 +134,8 @@ def test_missing_run_folder_and_cuda_without_gpu_are_clean_errors(tmp_path, caps
 
 def test_sst2_without_data_says_how_to_get_it(tmp_path, capsys):
     assert cli.main(["train", "--data", "sst2", "--sst2-dir", str(tmp_path)] + TINY) == 2
-    assert "download_sst2" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "download_sst2" in err and err.count("\n") == 1 and err.startswith("error:")
 
 
 def test_pretrain_then_train_init_starts_from_the_pretrained_weights(tmp_path):
@@ -137,7 +157,7 @@ def test_pretrain_then_train_init_starts_from_the_pretrained_weights(tmp_path):
                      "--max-train", "100", "--epochs", "1", "--no-progress"]) == 0
     model, encoder, config = load_run(tuned)
     assert encoder.vocab == mlm_encoder.vocab
-    assert config["model"]["d_model"] == 16 and config["training"]["init"] == str(pretrained)
+    assert config["model"]["d_model"] == 16 and config["training"]["spec"]["init"] == str(pretrained)
     for name in ("token_embedding.weight", "encoder.layers.0.self_attn.in_proj_weight", "final_norm.weight"):
         np.testing.assert_allclose(model.state_dict()[name].numpy(), mlm_model.state_dict()[name].numpy(), atol=1e-6)
 

@@ -21,7 +21,7 @@ def make(pooling, vocab_size=30, seed=0):
     return model
 
 
-@pytest.mark.parametrize("pooling", ["cls", "mean"])
+@pytest.mark.parametrize("pooling", ["cls", "mean", "max"])
 def test_extra_padding_never_changes_the_logits(pooling):
     model = make(pooling)
     rng = np.random.default_rng(1)

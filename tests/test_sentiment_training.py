@@ -31,3 +31,17 @@ def test_short_training_run_beats_chance_on_held_out_sentences():
     assert after["accuracy"] >= 0.70, (before, after)
     assert after["per_kind"]["plain"] >= 0.80
     assert time.perf_counter() - began < 60
+
+
+def test_the_schedule_is_sized_to_the_data():
+    from minigrad.sentiment.recipe import MAX_EPOCHS, TARGET_STEPS, train_defaults
+
+    sst2, sentences, tiny = (train_defaults("sst2", n) for n in (60_365, 6_196, 54))
+    assert sst2["epochs"] == 3 and sst2["min_freq"] == 2 and sst2["ema"] == 0.998
+    # ~10x less data: ~10x more epochs, so both get about TARGET_STEPS optimizer steps
+    for settings, n in ((sst2, 60_365), (sentences, 6_196)):
+        steps = settings["epochs"] * -(-n // settings["batch_size"])
+        assert 0.8 * TARGET_STEPS <= steps <= 1.2 * TARGET_STEPS
+    assert sentences["patience"] >= 10 and sentences["min_freq"] == 1
+    assert tiny["epochs"] == MAX_EPOCHS and tiny["ema"] < 0.99  # a short run averages over fewer steps
+    assert train_defaults("embedded", 7200)["epochs"] == 6

@@ -1,14 +1,11 @@
 """BPETokenizer: learned merges, encoding, decoding, files, speed on SST-2."""
 import json
 import time
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from minigrad.text import END_OF_WORD, BPETokenizer, basic_tokenize
-
-SST2 = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "sst2"
 
 # "abc" x3, "abd" x2, "bc" x1.  Worked by hand (see test below).
 TINY = ["abc abc abc", "abd abd", "bc"]
@@ -104,7 +101,7 @@ def test_save_load_round_trip(tmp_path):
     "content, message",
     [
         ("not json at all", "not valid JSON"),
-        ('{"format": "minigrad-vocab"}', "not a minigrad BPE file"),
+        ('{"format": "minigrad-vocab"}', "not a minigrad-bpe file"),
         ('{"format": "minigrad-bpe", "version": 7, "end_of_word": "</w>"}', "version 7"),
         ('{"format": "minigrad-bpe", "version": 1, "end_of_word": "</w>", "specials": ["<unk>"],'
          ' "alphabet": ["ab"], "merges": []}', "corrupt"),
@@ -120,8 +117,8 @@ def test_corrupt_files_name_the_file(tmp_path, content, message):
     assert "bad_bpe.json" in str(info.value)
 
 
-def test_trains_on_all_of_sst2_quickly():
-    lines = (SST2 / "train.tsv").read_text(encoding="utf-8").splitlines()[1:]
+def test_trains_on_all_of_sst2_quickly(sst2_dir):
+    lines = (sst2_dir / "train.tsv").read_text(encoding="utf-8").splitlines()[1:]
     texts = [line.split("\t")[0] for line in lines]
     assert len(texts) == 67349
     start = time.perf_counter()
@@ -129,7 +126,7 @@ def test_trains_on_all_of_sst2_quickly():
     seconds = time.perf_counter() - start
     assert len(bpe) == 8000
     assert seconds < 30, f"BPE training took {seconds:.1f} s"
-    dev = [line.split("\t")[0] for line in (SST2 / "dev.tsv").read_text(encoding="utf-8").splitlines()[1:]]
+    dev = [line.split("\t")[0] for line in (sst2_dir / "dev.tsv").read_text(encoding="utf-8").splitlines()[1:]]
     for sentence in dev[:300]:
         assert bpe.decode(bpe.encode_ids(sentence)) == " ".join(basic_tokenize(sentence))
     # Frequent words are single pieces; the sub-word pieces are shorter than characters.

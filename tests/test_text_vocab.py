@@ -57,9 +57,9 @@ def test_save_load_round_trip(tmp_path):
 @pytest.mark.parametrize(
     "content, message",
     [
-        ("{not json", "not a valid JSON"),
-        ('["a", "list"]', "not a minigrad vocabulary"),
-        ('{"format": "something-else", "version": 1}', "not a minigrad vocabulary"),
+        ("{not json", "not valid JSON"),
+        ('["a", "list"]', "not a minigrad-vocab file"),
+        ('{"format": "something-else", "version": 1}', "not a minigrad-vocab file.*something-else"),
         ('{"format": "minigrad-vocab", "version": 99, "specials": [], "tokens": []}', "version 99"),
         ('{"format": "minigrad-vocab", "version": 1, "specials": ["<pad>"], "tokens": "abc"}', "string lists"),
         ('{"format": "minigrad-vocab", "version": 1, "specials": ["<pad>"], "tokens": ["x", "<pad>"]}', "corrupt"),

@@ -1,9 +1,9 @@
-"""Load your own text data: labelled TSV/CSV files, one-file-per-class folders, plain text.
+"""Load your own text data: labelled TSV/CSV/JSON-lines files, one-file-per-class folders, plain text.
 
 Every loader returns plain Python lists, and every problem in a file raises
 :class:`~minigrad.data.errors.DataError` naming the file, the line and the fix.
 
-* ``load_labelled_file("reviews.csv")`` -> ``(texts, labels, label_names)``
+* ``load_labelled_file("reviews.csv")`` -> ``(texts, labels, label_names)`` (also ``.tsv``, ``.jsonl``)
 * ``load_folder_per_class("reviews/")`` with ``reviews/neg.txt`` and ``reviews/pos.txt``
   -> the same triple, one example per line, class names from the file names
 * ``load_text_lines("unlabelled.txt")`` -> ``texts`` (for pre-training)
@@ -11,10 +11,12 @@ Every loader returns plain Python lists, and every problem in a file raises
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 from typing import Sequence
 
 from .errors import DataError
+from .labels import class_ids, learn_classes
 
 DEFAULT_TEXT_COLUMNS = ("sentence", "text")
 DEFAULT_LABEL_COLUMN = "label"
@@ -70,16 +72,117 @@ def _split_rows(lines: list[str], delimiter: str) -> list[tuple[int, list[str]]]
     return rows
 
 
-def _pick_column(path: Path, header: list[str], wanted: str | None, defaults: Sequence[str], role: str) -> int:
+def _pick_column(path: Path, header: list[str], wanted: str | None, defaults: Sequence[str], role: str,
+                 required: bool = True, line: int = 1) -> int | None:
     names = [wanted] if wanted is not None else list(defaults)
     for name in names:
         if name in header:
             return header.index(name)
+    if not required:
+        return None
     option = "text_column" if role == "text" else "label_column"
     raise DataError(
         path, f"the header {header} has no {role} column named {' or '.join(repr(n) for n in names)}.",
-        line=1, fix=f"rename the column or pass {option}= with one of {header}.",
+        line=line, fix=f"rename the column or pass {option}= (--{option.replace('_', '-')}) with one of {header}.",
     )
+
+
+def _jsonl_rows(path: Path, lines: list[str], text_column, label_column, need_labels: bool):
+    """(line, text, label or None) for every object of a JSON-lines file."""
+    rows, has_labels = [], None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise DataError(path, f"is not a JSON object ({error.msg}).", line=number,
+                            fix="write one JSON object per line, e.g. {\"text\": \"a fine film\", \"label\": 1}.") from None
+        if not isinstance(record, dict):
+            raise DataError(path, f"holds a JSON {type(record).__name__}, not an object.", line=number,
+                            fix="write one JSON object per line, e.g. {\"text\": \"a fine film\", \"label\": 1}.")
+        keys = list(record)
+        text_key = keys[_pick_column(path, keys, text_column, DEFAULT_TEXT_COLUMNS, "text", line=number)]
+        if has_labels is None:  # the first object decides whether the file is labelled
+            has_labels = (label_column or DEFAULT_LABEL_COLUMN) in record or need_labels
+        label = None
+        if has_labels:
+            key = keys[_pick_column(path, keys, label_column, (DEFAULT_LABEL_COLUMN,), "label", line=number)]
+            value = record[key]
+            label = value if isinstance(value, str) else json.dumps(value)
+        text = record[text_key]
+        if not isinstance(text, str):
+            raise DataError(path, f"the text entry {text_key!r} is a {type(text).__name__}, not a string.",
+                            line=number)
+        rows.append((number, text, label))
+    return rows
+
+
+def _delimited_rows(path: Path, lines: list[str], text_column, label_column, delimiter, need_labels: bool):
+    """(line, text, label or None) for every row of a TSV/CSV file with a header."""
+    first = next(line for line in lines if line.strip())
+    delimiter = _choose_delimiter(path, first, delimiter)
+    rows = _split_rows(lines, delimiter)
+    header_line, header = rows[0]
+    header = [name.strip() for name in header]
+    text_index = _pick_column(path, header, text_column, DEFAULT_TEXT_COLUMNS, "text")
+    label_index = _pick_column(path, header, label_column, (DEFAULT_LABEL_COLUMN,), "label", required=need_labels)
+    delimiter_name = _DELIMITER_NAMES.get(delimiter, repr(delimiter))
+    columns = f"{len(header)} {delimiter_name}-separated columns ({', '.join(header)})"
+    out = []
+    for number, fields in rows[1:]:
+        if len(fields) > len(header):
+            raise DataError(
+                path, f"expected {columns} but found {len(fields)}.", line=number,
+                fix=f"remove stray {delimiter_name} characters inside the text"
+                + (" or put the text in double quotes." if delimiter != "\t" else "."),
+            )
+        if len(fields) < len(header):
+            missing = [header[i] for i in range(len(fields), len(header))]
+            raise DataError(
+                path, f"expected {columns} but found {len(fields)}: the {' and '.join(missing)} "
+                f"column{'s are' if len(missing) > 1 else ' is'} missing.", line=number,
+                fix=f"give this row all {len(header)} columns, separated by {delimiter_name}s.",
+            )
+        label = fields[label_index].strip() if label_index is not None else None
+        out.append((number, fields[text_index], label))
+    return out
+
+
+def read_labelled_rows(
+    path: str | Path,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    delimiter: str | None = None,
+    need_labels: bool = True,
+) -> list[tuple[int, str, str | None]]:
+    """``(line number, text, label)`` for every example of a ``.tsv``/``.csv`` file with a header row,
+    or of a ``.jsonl`` file (one JSON object per line).
+
+    Texts are stripped of surrounding whitespace (GLUE sentences end in a space); labels are strings
+    (a JSON number ``1`` becomes ``"1"``).  With ``need_labels=False`` a file without a label column
+    (GLUE's test.tsv) is fine and every label is ``None``.
+    """
+    path = Path(path)
+    lines = read_lines(path, "labelled data file")
+    if not any(line.strip() for line in lines):
+        raise DataError(path, "is empty.", fix="a header line (e.g. 'sentence<TAB>label') and one example per line.")
+    if path.suffix.lower() == ".jsonl":
+        rows = _jsonl_rows(path, lines, text_column, label_column, need_labels)
+    else:
+        rows = _delimited_rows(path, lines, text_column, label_column, delimiter, need_labels)
+        if not rows:
+            header_line = next(n for n, line in enumerate(lines, start=1) if line.strip())
+            raise DataError(path, "has a header but no examples.", line=header_line)
+    out = []
+    for number, text, label in rows:
+        text = text.strip()
+        if not text:
+            raise DataError(path, "the text column is empty.", line=number, fix="remove the row or give it a text.")
+        if label is not None and not label.strip():
+            raise DataError(path, "the label column is empty.", line=number, fix="give the row its label.")
+        out.append((number, text, None if label is None else label.strip()))
+    return out
 
 
 def load_labelled_file(
@@ -89,70 +192,23 @@ def load_labelled_file(
     delimiter: str | None = None,
     label_names: Sequence[str] | None = None,
 ) -> tuple[list[str], list[int], list[str]]:
-    """Read a TSV/CSV file with a header row into ``(texts, labels, label_names)``.
+    """Read a labelled ``.tsv``/``.csv``/``.jsonl`` file into ``(texts, labels, label_names)``.
 
     * delimiter: given, else from the extension (``.tsv`` tab, ``.csv`` comma), else
       guessed from the header line;
     * columns: ``text_column`` (default ``"sentence"`` or ``"text"``) and
       ``label_column`` (default ``"label"``); other columns are ignored;
-    * labels: if ``label_names`` is given, each label must be one of them and its
-      id is its position in that list.  Otherwise integer labels (``0``, ``1``, ``4``)
-      are their own ids, with names ``["0", "1", ..., str(max)]``, and text labels
-      (``pos``, ``neg``) get ids in alphabetical order of the names.
-    Texts are stripped of surrounding whitespace (GLUE sentences end in a space).
+    * labels (``minigrad.data.labels``): without ``label_names`` the classes are learned
+      from the file (integers in numeric order, words alphabetically) and a single class,
+      numbers mixed with words, or a label so rare it looks like a typo are refused; with
+      ``label_names`` each label must be one of them (its id is its position) or every label
+      an integer id ``0..len(label_names)-1``.
     """
-    path = Path(path)
-    lines = read_lines(path, "labelled data file")
-    if not any(line.strip() for line in lines):
-        raise DataError(path, "is empty.", fix="a header line (e.g. 'sentence<TAB>label') and one example per line.")
-    first = next(line for line in lines if line.strip())
-    delimiter = _choose_delimiter(path, first, delimiter)
-    rows = _split_rows(lines, delimiter)
-    header_line, header = rows[0]
-    header = [name.strip() for name in header]
-    if len(rows) == 1:
-        raise DataError(path, "has a header but no examples.", line=header_line)
-    text_index = _pick_column(path, header, text_column, DEFAULT_TEXT_COLUMNS, "text")
-    label_index = _pick_column(path, header, label_column, (DEFAULT_LABEL_COLUMN,), "label")
-
-    texts, raw_labels = [], []
-    delimiter_name = _DELIMITER_NAMES.get(delimiter, repr(delimiter))
-    for number, fields in rows[1:]:
-        if len(fields) != len(header):
-            raise DataError(
-                path,
-                f"expected {len(header)} {delimiter_name}-separated columns ({', '.join(header)}) "
-                f"but found {len(fields)}.",
-                line=number,
-                fix=f"remove stray {delimiter_name} characters inside the text"
-                + (" or put the text in double quotes." if delimiter != "\t" else "."),
-            )
-        text, label = fields[text_index].strip(), fields[label_index].strip()
-        if not text:
-            raise DataError(path, "the text column is empty.", line=number)
-        if not label:
-            raise DataError(path, "the label column is empty.", line=number)
-        texts.append(text)
-        raw_labels.append((number, label))
-
-    if label_names is not None:
-        names = [str(name) for name in label_names]
-        for number, label in raw_labels:
-            if label not in names:
-                raise DataError(
-                    path, f"unknown label {label!r}; the allowed labels are {names}.", line=number,
-                    fix="correct the label or add it to label_names=.",
-                )
-        return texts, [names.index(label) for _, label in raw_labels], names
-
-    if all(label.lstrip("-").isdigit() for _, label in raw_labels):
-        ids = [int(label) for _, label in raw_labels]
-        for (number, _), value in zip(raw_labels, ids):
-            if value < 0:
-                raise DataError(path, f"label {value} is negative; integer labels must be 0, 1, 2, ...", line=number)
-        return texts, ids, [str(i) for i in range(max(ids) + 1)]
-    names = sorted({label for _, label in raw_labels})
-    return texts, [names.index(label) for _, label in raw_labels], names
+    rows = read_labelled_rows(path, text_column, label_column, delimiter)
+    labels = [(number, label) for number, _, label in rows]
+    names = list(label_names) if label_names is not None else learn_classes(path, labels)
+    ids, _ = class_ids(path, labels, names)
+    return [text for _, text, _ in rows], ids, [str(name) for name in names]
 
 
 def load_folder_per_class(folder: str | Path, suffix: str = ".txt") -> tuple[list[str], list[int], list[str]]:

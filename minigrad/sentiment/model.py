@@ -8,6 +8,7 @@ The whole model, for token ids ``ids`` (B, T) and a mask (B, T) that is True on 
     x = final_norm(x)                               (pre-norm layers leave the last output un-normalised)
     sentence = x[:, 0]                       pooling="cls":  the vector at the <cls> position
              = sum_t mask_t x_t / sum_t mask_t   pooling="mean": the average over the real tokens
+             = max_t {x_t : mask_t}              pooling="max":  each feature's largest value over the real tokens
     logits = head(dropout(sentence))                (B, num_classes)
 
 Padding never leaks in: the attention ignores padding keys (``key_padding_mask``), every other
@@ -36,7 +37,7 @@ from minigrad import nn
 from minigrad.nn import functional as F
 from minigrad.nn import init
 
-POOLINGS = ("cls", "mean")
+POOLINGS = ("cls", "mean", "max")
 
 
 class TransformerClassifier(nn.Module):
@@ -73,7 +74,7 @@ class TransformerClassifier(nn.Module):
         init.normal_(self.token_embedding.weight, 0.0, std)
         init.normal_(self.position_embedding.weight, 0.0, std)
         with mg.no_grad():
-            self.token_embedding.weight.data[pad_id] = 0
+            self.token_embedding.weight[pad_id] = 0
 
     # ------------------------------------------------------------------ the three stages
     def embed(self, ids):
@@ -94,9 +95,12 @@ class TransformerClassifier(nn.Module):
         return self.final_norm(x)
 
     def pool(self, hidden, mask):
-        """One vector per sentence ``(B, d_model)``: the <cls> position, or the mean over real tokens."""
+        """One vector per sentence ``(B, d_model)``: the <cls> position, or the mean or max over real tokens."""
         if self.pooling == "cls":
             return hidden[:, 0]
+        if self.pooling == "max":  # padding can never be the largest: it is set to -inf first
+            padding = ~_as_bool_tensor(mask, hidden.device).unsqueeze(-1)
+            return hidden.masked_fill(padding, float("-inf")).amax(dim=1)
         weights = _as_bool_tensor(mask, hidden.device).float().unsqueeze(-1)       # (B, T, 1)
         counts = weights.sum(dim=1).clamp(min=1.0)                               # (B, 1): no 0/0 for empty rows
         return (hidden * weights).sum(dim=1) / counts

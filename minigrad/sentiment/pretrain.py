@@ -19,31 +19,40 @@ these weights instead of random ones.
 """
 from __future__ import annotations
 
-import math
-import time
-
 import numpy as np
 
 import minigrad as mg
 from minigrad.nn import functional as F
-from minigrad.optim import AdamW
-from minigrad.optim.lr_scheduler import warmup_cosine
+
+from .loop import TrainOptions, train_loop
 
 IGNORE = -100
 
 
 def mask_tokens(ids: np.ndarray, mask: np.ndarray, vocab_size: int, mask_id: int, rng,
-                probability: float = 0.15, first_word_id: int = 4):
+                probability: float = 0.15, first_word_id: int = 4, span: int = 1):
     """Corrupt a batch for masked-token prediction.
 
     Returns ``(inputs, targets)``: ``targets`` holds the original id at chosen positions and
     ``IGNORE`` (-100) elsewhere.  Random replacements are drawn from the ordinary words
     (ids ``first_word_id`` and up: never a special token).  At least one position per batch is chosen
     when the batch has any word at all.
+
+    ``span > 1`` (span masking, as in SpanBERT): positions start a span with probability
+    ``probability / span`` and each span hides ``span`` consecutive words, so about the same share of
+    words is hidden, but a hidden word's neighbours are often hidden too: the model cannot just copy
+    a phrase from the words beside it and must use the rest of the sentence.
     """
     candidates = mask.copy()
     candidates[:, 0] = False  # position 0 is <cls>
-    chosen = (rng.random(ids.shape) < probability) & candidates
+    if span <= 1:
+        chosen = (rng.random(ids.shape) < probability) & candidates
+    else:
+        starts = (rng.random(ids.shape) < probability / span) & candidates
+        chosen = starts.copy()
+        for shift in range(1, span):
+            chosen[:, shift:] |= starts[:, :-shift]
+        chosen &= candidates
     if not chosen.any() and candidates.any():
         rows, cols = np.nonzero(candidates)
         pick = rng.integers(len(rows))
@@ -68,81 +77,84 @@ def mlm_loss(model, inputs, mask, targets, device="cpu"):
     return loss, correct, len(wanted)
 
 
+class MaskedTokenTask:
+    """Masked-token prediction as a task for ``loop.train_loop``: batches of unlabelled sentences,
+    corrupted afresh every time (from the loop's random stream), scored on held-out sentences."""
+
+    name = "pretrain"
+    loss_name = "masked-token cross-entropy"
+    val_key = "held_out"
+
+    def __init__(self, encoder, texts, seed, device, held_out_fraction=0.05, span=1):
+        self.encoder = encoder
+        self.device = device
+        self.seed = seed
+        self.span = span
+        id_lists = encoder.encode_all(texts)
+        order = np.random.default_rng(seed).permutation(len(id_lists))
+        n_held = max(1, int(len(id_lists) * held_out_fraction)) if len(id_lists) > 20 else 0
+        self.held_out = [id_lists[i] for i in order[:n_held]]
+        self.train_ids = [id_lists[i] for i in order[n_held:]]
+
+    def steps_per_epoch(self, batch_size):
+        return -(-len(self.train_ids) // batch_size)
+
+    def batches(self, epoch, batch_size):
+        from .train import batches
+
+        return list(batches(self.train_ids, [0] * len(self.train_ids), self.encoder, batch_size, True,
+                            seed=self.seed * 1000 + epoch))
+
+    def loss(self, model, batch, rng):
+        ids, mask, _ = batch
+        vocab = self.encoder.vocab
+        inputs, targets = mask_tokens(ids, mask, len(vocab), vocab.mask_id, rng, span=self.span)
+        if not (targets != IGNORE).any():
+            return None
+        loss, correct, count = mlm_loss(model, inputs, mask, targets, self.device)
+        return loss, len(ids), correct, count
+
+    def validate(self, model):
+        if not self.held_out:
+            return {"loss": float("nan"), "accuracy": 0.0}
+        return _held_out_score(model, self.encoder, self.held_out, self.device, self.seed, self.span)
+
+    def describe(self, record, epochs):
+        held = record["held_out"]
+        return (f"pretrain epoch {record['epoch']}/{epochs}: masked-token loss {record['train_loss']:.3f}, "
+                f"accuracy {record['train_accuracy']:.3f} | held-out loss {held['loss']:.3f} accuracy "
+                f"{held['accuracy']:.3f}")
+
+
 def pretrain(model, encoder, texts, *, epochs=2, batch_size=64, lr=2e-3, weight_decay=0.01, seed=0,
-             device="cpu", held_out_fraction=0.05, progress=True, log=print) -> dict:
-    """Masked-token pre-training of ``model`` on ``texts``; returns a history for metrics.json."""
-    from tqdm.auto import tqdm
+             device="cpu", held_out_fraction=0.05, progress=True, log=print, span=1, options=None,
+             save=None, resume=None, step_hook=None) -> dict:
+    """Masked-token pre-training of ``model`` on ``texts`` with the shared loop; returns the history.
 
-    from minigrad.nn.utils import clip_grad_norm_
+    ``options`` (a ``TrainOptions``) overrides the keyword settings; the model ends with the weights
+    of the epoch with the best held-out accuracy."""
+    if options is None:
+        options = TrainOptions(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, seed=seed,
+                               device=device, progress=progress, unk_dropout=0.0)
+    task = MaskedTokenTask(encoder, texts, options.seed, options.device, held_out_fraction, span)
+    return train_loop(model, task, options, save=save, resume=resume, log=log, step_hook=step_hook)
 
+
+def _held_out_score(model, encoder, id_lists, device, seed, span=1):
     from .train import batches
 
-    model.to(device)
-    rng = np.random.default_rng(seed)
-    id_lists = encoder.encode_all(texts)
-    order = rng.permutation(len(id_lists))
-    n_held = max(1, int(len(id_lists) * held_out_fraction)) if len(id_lists) > 20 else 0
-    held_out = [id_lists[i] for i in order[:n_held]]
-    train_ids = [id_lists[i] for i in order[n_held:]]
-    dummy_labels = [0] * len(train_ids)
-    vocab = encoder.vocab
-    params = list(model.parameters())
-    optimizer = AdamW([{"params": [p for p in params if p.ndim >= 2], "weight_decay": weight_decay},
-                       {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0}], lr=lr)
-    total = max(2, math.ceil(len(train_ids) / batch_size) * epochs)
-    scheduler = warmup_cosine(optimizer, min(max(1, total // 10), total - 1), total)
-    history = {"loss_name": "masked-token cross-entropy", "step_loss": [], "epochs": []}
-    for epoch in range(1, epochs + 1):
-        model.train()
-        began = time.perf_counter()
-        loss_sum = correct = count = seen = 0
-        bar = tqdm(total=len(train_ids), desc=f"pretrain {epoch}/{epochs}", unit="sent", disable=not progress,
-                   leave=False, dynamic_ncols=True)
-        for ids, mask, _ in batches(train_ids, dummy_labels, encoder, batch_size, True, seed=seed * 1000 + epoch):
-            inputs, targets = mask_tokens(ids, mask, len(vocab), vocab.mask_id, rng)
-            if not (targets != IGNORE).any():
-                continue
-            loss, batch_correct, batch_count = mlm_loss(model, inputs, mask, targets, device)
-            optimizer.zero_grad()
-            loss.backward()
-            clip_grad_norm_(params, 1.0)
-            optimizer.step()
-            scheduler.step()
-            history["step_loss"].append(loss.item())
-            loss_sum += loss.item() * batch_count
-            correct += batch_correct
-            count += batch_count
-            seen += len(ids)
-            bar.update(len(ids))
-            bar.set_postfix(loss=f"{loss_sum / count:.3f}", acc=f"{correct / count:.3f}",
-                            sent_per_s=f"{seen / (time.perf_counter() - began):.0f}")
-        bar.close()
-        record = {"epoch": epoch, "train_loss": loss_sum / max(count, 1), "train_accuracy": correct / max(count, 1),
-                  "seconds": time.perf_counter() - began}
-        if held_out:
-            record["held_out"] = _held_out_score(model, encoder, held_out, device, seed)
-        history["epochs"].append(record)
-        log(f"pretrain epoch {epoch}: masked-token loss {record['train_loss']:.3f}, "
-            f"accuracy {record['train_accuracy']:.3f}"
-            + (f" | held-out loss {record['held_out']['loss']:.3f} accuracy {record['held_out']['accuracy']:.3f}"
-               if held_out else "") + f" | {record['seconds']:.1f}s")
-    return history
-
-
-def _held_out_score(model, encoder, id_lists, device, seed):
-    from .train import batches
-
+    was_training = model.training
     model.eval()
     rng = np.random.default_rng(seed + 99)  # the same corruption every epoch: comparable numbers
     loss_sum = correct = count = 0
     with mg.no_grad():
         for ids, mask, _ in batches(id_lists, [0] * len(id_lists), encoder, 256, False):
-            inputs, targets = mask_tokens(ids, mask, len(encoder.vocab), encoder.vocab.mask_id, rng)
+            inputs, targets = mask_tokens(ids, mask, len(encoder.vocab), encoder.vocab.mask_id, rng, span=span)
             if not (targets != IGNORE).any():
                 continue
             loss, batch_correct, batch_count = mlm_loss(model, inputs, mask, targets, device)
             loss_sum += loss.item() * batch_count
             correct += batch_correct
             count += batch_count
-    model.train()
+    model.train(was_training)
     return {"loss": loss_sum / max(count, 1), "accuracy": correct / max(count, 1)}

@@ -1,74 +1,28 @@
-"""The training loop: mini-batches, AdamW, warm-up + cosine learning rate, validation, checkpoints.
+"""Training the classifier: the sentiment task for the shared loop (``loop.py``), evaluation, prediction, curves.
 
-One optimisation step::
+One optimisation step of the classification task::
 
     ids, mask, labels = next batch          (similar lengths together: less padding to compute)
+    ids = replace_with_unk(ids, unk_dropout) (word dropout: the model learns to read unknown words)
     loss = cross_entropy(model(ids, mask), labels, label_smoothing)
-    loss.backward()
-    clip_grad_norm_(params, clip_norm)      (one rare huge gradient cannot throw the weights away)
-    optimizer.step()                        (AdamW: Adam + decoupled weight decay)
-    scheduler.step()                        (lr: linear warm-up over the first steps, then a cosine to 0)
 
-After every epoch the model is scored on the validation sentences; the weights of the best
-epoch so far are written to the run folder, and reloaded at the end.
+The loop around it (AdamW, warm-up + cosine schedule, clipping, weight average, validation after
+every epoch, the best weights kept, early stopping, checkpoints, resume) is ``loop.train_loop``,
+the same one that ``pretrain`` uses.
 """
 from __future__ import annotations
-
-import math
-import time
-from dataclasses import asdict, dataclass
 
 import numpy as np
 
 import minigrad as mg
 from minigrad.data import BucketBatchSampler
 from minigrad.nn import functional as F
-from minigrad.optim import AdamW
-from minigrad.nn.utils import clip_grad_norm_
-from minigrad.optim.lr_scheduler import warmup_cosine
 
-from . import run_folder
+from .loop import TrainingInterrupted, TrainOptions, WeightAverage, train_loop
 from .metrics import classification_metrics, format_metrics
 
-
-@dataclass
-class TrainOptions:
-    epochs: int = 6
-    batch_size: int = 32
-    lr: float = 3e-3
-    weight_decay: float = 0.01
-    warmup_fraction: float = 0.1
-    label_smoothing: float = 0.0
-    clip_norm: float = 1.0
-    ema_decay: float = 0.0      # > 0: validate and keep an exponential moving average of the weights
-    unk_dropout: float = 0.1    # fraction of training words replaced by <unk> (teaches the model unseen words)
-    seed: int = 0
-    device: str = "cpu"
-    progress: bool = True
-
-
-class WeightAverage:
-    """An exponential moving average of the weights (Polyak averaging):
-
-        avg = decay * avg + (1 - decay) * w        after every optimizer step
-
-    The average of the last ~1/(1 - decay) steps sits nearer the middle of the valley the noisy
-    SGD steps bounce around in, so it usually generalises a little better than the last weights.
-    ``swapped_in()`` puts the average into the model (for validation and checkpoints) and back.
-    """
-
-    def __init__(self, parameters, decay):
-        self.decay = decay
-        self.pairs = [(p, p._array.copy()) for p in parameters]
-
-    def update(self):
-        for p, average in self.pairs:
-            average *= self.decay
-            average += (1 - self.decay) * p._array
-
-    def swap(self):
-        for i, (p, average) in enumerate(self.pairs):
-            p._array, self.pairs[i] = average, (p, p._array)
+__all__ = ["TrainOptions", "TrainingInterrupted", "WeightAverage", "fit", "evaluate", "predict_proba",
+           "predict_proba_ids", "batches", "replace_with_unk", "plot_curves", "ClassificationTask"]
 
 
 def replace_with_unk(ids: np.ndarray, mask: np.ndarray, probability: float, unk_id: int, rng) -> np.ndarray:
@@ -121,88 +75,50 @@ def evaluate(model, encoder, split, device="cpu", num_classes=2) -> dict:
     return metrics
 
 
-def fit(model, encoder, train, val, options: TrainOptions, run_dir=None, save_kwargs=None, log=print) -> dict:
-    """Train ``model`` on ``train`` (a Split), validate on ``val`` each epoch, keep the best weights.
+class ClassificationTask:
+    """The sentiment labels as a task for ``train_loop``: batches, loss, validation."""
 
-    With ``run_dir`` the best weights (and config/vocab via ``save_kwargs`` for ``run_folder.save_run``)
-    are written there.  Returns the history dict that goes into metrics.json.
-    """
-    from tqdm.auto import tqdm
+    name = "epoch"
+    loss_name = "cross-entropy"
+    val_key = "val"
 
-    device = options.device
-    model.to(device)
-    params = list(model.parameters())
-    # No weight decay on biases, LayerNorm gains and embeddings' pad row: decay only matrices.
-    decay = [p for p in params if p.ndim >= 2]
-    no_decay = [p for p in params if p.ndim < 2]
-    optimizer = AdamW([{"params": decay, "weight_decay": options.weight_decay},
-                       {"params": no_decay, "weight_decay": 0.0}], lr=options.lr)
-    train_ids = encoder.encode_all(train.texts)
-    steps_per_epoch = math.ceil(len(train_ids) / options.batch_size)
-    total_steps = max(2, steps_per_epoch * options.epochs)
-    warmup = min(max(1, int(options.warmup_fraction * total_steps)), total_steps - 1)
-    scheduler = warmup_cosine(optimizer, warmup, total_steps)
-    rng = np.random.default_rng(options.seed)
-    unk_id = encoder.vocab.unk_id
-    average = WeightAverage(params, options.ema_decay) if options.ema_decay > 0 else None
+    def __init__(self, encoder, train, val, options: TrainOptions):
+        self.encoder = encoder
+        self.train_ids = encoder.encode_all(train.texts)
+        self.labels = train.labels
+        self.val = val
+        self.options = options
 
-    history = {"options": asdict(options), "step_loss": [], "epochs": []}
-    best_accuracy, best_epoch = -1.0, 0
-    started = time.perf_counter()
-    for epoch in range(1, options.epochs + 1):
-        model.train()
-        seen = correct = 0
-        loss_sum = 0.0
-        epoch_start = time.perf_counter()
-        bar = tqdm(total=len(train_ids), desc=f"epoch {epoch}/{options.epochs}", unit="sent",
-                   disable=not options.progress, leave=False, dynamic_ncols=True)
-        for ids, mask, labels in batches(train_ids, train.labels, encoder, options.batch_size, True,
-                                         seed=options.seed * 1000 + epoch):
-            ids = replace_with_unk(ids, mask, options.unk_dropout, unk_id, rng)
-            logits = model(mg.tensor(ids, device=device), mg.tensor(mask, device=device))
-            loss = F.cross_entropy(logits, mg.tensor(labels, device=device),
-                                   label_smoothing=options.label_smoothing)
-            optimizer.zero_grad()
-            loss.backward()
-            if options.clip_norm:
-                clip_grad_norm_(params, options.clip_norm)
-            optimizer.step()
-            scheduler.step()
-            if average is not None:
-                average.update()
+    def steps_per_epoch(self, batch_size):
+        return -(-len(self.train_ids) // batch_size)
 
-            batch_loss = loss.item()
-            history["step_loss"].append(batch_loss)
-            loss_sum += batch_loss * len(labels)
-            correct += int((logits.numpy().argmax(axis=1) == labels).sum())
-            seen += len(labels)
-            bar.update(len(labels))
-            bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.3f}",
-                            sent_per_s=f"{seen / (time.perf_counter() - epoch_start):.0f}")
-        bar.close()
-        if average is not None:
-            average.swap()  # validate (and maybe save) the averaged weights
-        val_metrics = evaluate(model, encoder, val, device, model.config["num_classes"])
-        record = {"epoch": epoch, "train_loss": loss_sum / max(seen, 1), "train_accuracy": correct / max(seen, 1),
-                  "val": val_metrics, "seconds": time.perf_counter() - epoch_start,
-                  "sentences_per_second": seen / (time.perf_counter() - epoch_start)}
-        history["epochs"].append(record)
-        improved = val_metrics["accuracy"] > best_accuracy
-        if improved:
-            best_accuracy, best_epoch = val_metrics["accuracy"], epoch
-            best_state = {k: v.to("cpu").clone() for k, v in model.state_dict().items()}
-            if run_dir is not None:
-                run_folder.save_run(run_dir, model, **(save_kwargs or {}))
-        if average is not None:
-            average.swap()  # back to the raw weights for the next epoch
-        log(f"epoch {epoch}: train loss {record['train_loss']:.4f} acc {record['train_accuracy']:.4f} | "
-            f"val {format_metrics(val_metrics)} | {record['seconds']:.1f}s"
-            + ("  (best, saved)" if improved and run_dir is not None else ""))
-    model.load_state_dict(best_state)
-    history["best_epoch"] = best_epoch
-    history["best_val_accuracy"] = best_accuracy
-    history["train_seconds"] = time.perf_counter() - started
-    return history
+    def batches(self, epoch, batch_size):
+        return list(batches(self.train_ids, self.labels, self.encoder, batch_size, True,
+                            seed=self.options.seed * 1000 + epoch))
+
+    def loss(self, model, batch, rng):
+        ids, mask, labels = batch
+        ids = replace_with_unk(ids, mask, self.options.unk_dropout, self.encoder.vocab.unk_id, rng)
+        device = self.options.device
+        logits = model(mg.tensor(ids, device=device), mg.tensor(mask, device=device))
+        loss = F.cross_entropy(logits, mg.tensor(labels, device=device), label_smoothing=self.options.label_smoothing)
+        correct = int((logits.numpy().argmax(axis=1) == labels).sum())
+        return loss, len(labels), correct, len(labels)
+
+    def validate(self, model):
+        return evaluate(model, self.encoder, self.val, self.options.device, model.config["num_classes"])
+
+    def describe(self, record, epochs):
+        return (f"epoch {record['epoch']}/{epochs}: train loss {record['train_loss']:.4f} acc "
+                f"{record['train_accuracy']:.4f} | val {format_metrics(record['val'])}")
+
+
+def fit(model, encoder, train, val, options: TrainOptions, *, save=None, resume=None, log=print,
+        step_hook=None) -> dict:
+    """Train ``model`` on ``train`` (a Split), validate on ``val`` after each epoch, end with the best
+    weights; returns the history for metrics.json.  ``save``/``resume``/``step_hook``: see ``train_loop``."""
+    return train_loop(model, ClassificationTask(encoder, train, val, options), options, save=save, resume=resume,
+                      log=log, step_hook=step_hook)
 
 
 def plot_curves(history: dict, path) -> None:

@@ -33,11 +33,11 @@ learned merge applies.  Decoding concatenates the pieces and turns every
 from __future__ import annotations
 
 import heapq
-import json
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from .json_file import read_tokenizer_json, write_tokenizer_json
 from .tokenize import basic_tokenize
 from .vocab import DEFAULT_SPECIALS
 
@@ -240,37 +240,21 @@ class BPETokenizer:
 
     # ------------------------------------------------------------------ files
     def save(self, path: str | Path) -> None:
-        """Write the tokenizer as JSON: specials, alphabet and the ordered merges."""
-        payload = {
-            "format": BPE_FORMAT,
-            "version": BPE_VERSION,
+        """Write the tokenizer as JSON (specials, alphabet and the ordered merges), atomically."""
+        write_tokenizer_json(path, BPE_FORMAT, BPE_VERSION, {
             "end_of_word": END_OF_WORD,
             "specials": list(self.specials),
             "alphabet": self.alphabet,
             "merges": [list(pair) for pair in self.merges],
-        }
-        Path(path).write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+        })
 
     @classmethod
     def load(cls, path: str | Path) -> "BPETokenizer":
         """Read a file written by :meth:`save`; anything else raises ``ValueError`` naming the file."""
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"BPETokenizer.load: no tokenizer file at {path}")
-        try:
-            payload = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise ValueError(f"BPETokenizer.load: {path} is not valid JSON ({error})") from None
-        if not isinstance(payload, dict) or payload.get("format") != BPE_FORMAT:
-            raise ValueError(
-                f"BPETokenizer.load: {path} is not a minigrad BPE file "
-                f"(expected \"format\": \"{BPE_FORMAT}\"); was it written by BPETokenizer.save?"
-            )
-        if payload.get("version") != BPE_VERSION or payload.get("end_of_word") != END_OF_WORD:
-            raise ValueError(
-                f"BPETokenizer.load: {path} has version {payload.get('version')!r} and end-of-word "
-                f"{payload.get('end_of_word')!r}; this minigrad reads version {BPE_VERSION} with {END_OF_WORD!r}"
-            )
+        payload = read_tokenizer_json(path, BPE_FORMAT, BPE_VERSION, "BPETokenizer.load")
+        if payload.get("end_of_word") != END_OF_WORD:
+            raise ValueError(f"BPETokenizer.load: {path} marks word ends with {payload.get('end_of_word')!r}; "
+                             f"this minigrad uses {END_OF_WORD!r}")
         specials, alphabet, merges = payload.get("specials"), payload.get("alphabet"), payload.get("merges")
         well_formed = (
             isinstance(specials, list) and all(isinstance(s, str) for s in specials)
@@ -283,4 +267,7 @@ class BPETokenizer:
                 f"BPETokenizer.load: {path} is corrupt: need string lists \"specials\" and \"alphabet\" "
                 "(single characters) and \"merges\" as [first, second] string pairs"
             )
-        return cls(alphabet, [tuple(m) for m in merges], specials)
+        try:
+            return cls(alphabet, [tuple(m) for m in merges], specials)
+        except ValueError as error:
+            raise ValueError(f"BPETokenizer.load: {path} is corrupt: {error}") from None

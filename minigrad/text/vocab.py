@@ -20,10 +20,11 @@ Saved files are plain JSON (never pickle), for example::
 """
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Iterable, Sequence
+
+from .json_file import read_tokenizer_json, write_tokenizer_json
 
 DEFAULT_SPECIALS = ("<pad>", "<unk>", "<cls>", "<mask>")
 
@@ -152,36 +153,14 @@ class Vocab:
 
     # ------------------------------------------------------------------ files
     def save(self, path: str | Path) -> None:
-        """Write the vocabulary as JSON (UTF-8)."""
-        payload = {
-            "format": VOCAB_FORMAT,
-            "version": VOCAB_VERSION,
-            "specials": list(self.specials),
-            "tokens": self._id_to_token,
-        }
-        Path(path).write_text(json.dumps(payload, ensure_ascii=False, indent=0), encoding="utf-8")
+        """Write the vocabulary as JSON (UTF-8), atomically (``minigrad.text.json_file``)."""
+        write_tokenizer_json(path, VOCAB_FORMAT, VOCAB_VERSION,
+                             {"specials": list(self.specials), "tokens": self._id_to_token}, indent=0)
 
     @classmethod
     def load(cls, path: str | Path) -> "Vocab":
         """Read a file written by :meth:`save`; any other content raises ``ValueError`` naming the file."""
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"Vocab.load: no vocabulary file at {path}")
-        try:
-            payload = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise ValueError(f"Vocab.load: {path} is not a valid JSON vocabulary file ({error})") from None
-        if not isinstance(payload, dict) or payload.get("format") != VOCAB_FORMAT:
-            raise ValueError(
-                f"Vocab.load: {path} is not a minigrad vocabulary "
-                f"(expected a JSON object with \"format\": \"{VOCAB_FORMAT}\"); "
-                "was it written by Vocab.save?"
-            )
-        if payload.get("version") != VOCAB_VERSION:
-            raise ValueError(
-                f"Vocab.load: {path} has format version {payload.get('version')!r}; "
-                f"this minigrad reads version {VOCAB_VERSION}"
-            )
+        payload = read_tokenizer_json(path, VOCAB_FORMAT, VOCAB_VERSION, "Vocab.load")
         tokens, specials = payload.get("tokens"), payload.get("specials")
         if not (isinstance(tokens, list) and all(isinstance(t, str) for t in tokens)) or not (
             isinstance(specials, list) and all(isinstance(t, str) for t in specials)
