@@ -383,3 +383,19 @@ def test_serve_command_answers_until_ctrl_c(tiny_run):
     finally:
         process.kill()
     assert process.returncode == 0 and out.strip() == "stopped", (out, err)
+
+
+def test_latency_benchmark_runs_and_reports_every_scenario(tiny_run, tmp_path):
+    out = tmp_path / "latency.json"
+    completed = subprocess.run([sys.executable, "benchmarks/serve_latency.py", "--run", str(tiny_run), "--requests",
+                                "12", "--clients", "1,2", "--batches", "1,4", "--explain", "3", "--json", str(out)],
+                               cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO)), capture_output=True, text=True,
+                               timeout=300)
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
+    figures = json.loads(out.read_text())
+    scenarios = [(s["route"], s["batch"], s["clients"]) for s in figures["scenarios"]]
+    assert scenarios == [("POST /predict", 1, 1), ("POST /predict", 1, 2), ("POST /predict", 4, 1),
+                         ("POST /explain", 1, 1)]
+    for s in figures["scenarios"]:
+        assert s["requests_per_second"] > 0 and 0 < s["p50_ms"] <= s["p99_ms"]
+    assert set(figures["model_only_p50_ms"]) == {"1", "4"} and "| POST /explain | 1 | 1 |" in completed.stdout

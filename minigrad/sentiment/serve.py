@@ -76,6 +76,9 @@ def check_host(host: str, allow_remote: bool, warn=print) -> None:
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"            # keep-alive: a client may send many requests on one connection
     server_version = "minigrad-serve"
+    # TCP_NODELAY: the headers and the body are two writes; with Nagle's algorithm the second waited for the
+    # client's delayed ACK, ~40 ms per answer (measured: 44 ms for a 0.6 ms prediction)
+    disable_nagle_algorithm = True
 
     def setup(self):
         self.timeout = self.server.request_timeout   # the socket's timeout: a silent client is dropped
