@@ -233,6 +233,9 @@ BAD_REQUESTS = [
      "ended after 8 of the 40 bytes"),
     ("foreign host", http_bytes("GET", "/health", headers={"Host": "attacker.example"}).replace(
         b"Host: 127.0.0.1\r\n", b"", 1), 403, "not a loopback name"),
+    ("open bracket host", http_bytes("GET", "/health").replace(b"Host: 127.0.0.1", b"Host: [::1", 1), 403,
+     "not a loopback name"),
+    ("open bracket path", http_bytes("GET", "http://[oops/health"), 400, "not a valid URL path"),
     ("garbage", b"\x16\x03\x01\x02\x00hello\r\n\r\n", 400, "Bad request syntax"),
     ("HTTP/0.9", b"GET /health\r\n", 400, "HTTP/0.9 requests are not accepted"),
 ]
@@ -281,11 +284,13 @@ def test_concurrent_requests_get_the_same_answers_as_one_at_a_time(server):
 
 
 def mutations(rng: random.Random):
-    """Malformed requests, drawn at random: garbage bytes, damaged JSON, odd JSON values, lying lengths."""
+    """Malformed requests, drawn at random: garbage bytes, damaged JSON, odd JSON values, lying lengths,
+    odd header lines, request targets and Host values."""
     good = json.dumps({"texts": ["a joy", "not good"]}).encode()
     values = [None, True, 0, -1, 1.5, 1e308, "", "x", [], {}, [[]], {"texts": None}, ["a"] * 3, "\u00e9\u4e2d\U0001f600"]
-    for case in range(160):
-        kind = case % 5
+    odd = ["[", "]", "//", "[::1", "%", "?", "#", "@", ":", "..", "\\", " ", "*", "\x7f", "127.0.0.1", "localhost"]
+    for case in range(180):
+        kind = case % 6
         if kind == 0:
             yield bytes(rng.randrange(256) for _ in range(rng.randrange(1, 200)))
         elif kind == 1:
@@ -307,10 +312,14 @@ def mutations(rng: random.Random):
         elif kind == 3:
             length = rng.choice([0, 1, len(good) - 3, len(good) + 7, 10 ** 12])
             yield http_bytes("POST", "/predict", b"", {"Content-Length": str(length)}, length=False) + good
-        else:
+        elif kind == 4:
             line = bytes(rng.randrange(32, 127) for _ in range(rng.randrange(0, 60)))
-            yield (http_bytes("POST", "/predict", good, {"X-Junk": None})
-                   .replace(b"Host:", line + b"\r\nHost:", 1))
+            yield http_bytes("POST", "/predict", good).replace(b"Host:", line + b"\r\nHost:", 1)
+        else:
+            target = "/" + "".join(rng.choice(odd) for _ in range(rng.randrange(0, 6)))
+            host = "".join(rng.choice(odd) for _ in range(rng.randrange(0, 4)))
+            yield http_bytes(rng.choice(["GET", "POST"]), target, good).replace(
+                b"Host: 127.0.0.1", b"Host: " + host.encode("latin-1"), 1)
 
 
 def test_the_server_survives_a_fuzz_of_malformed_requests(server):
@@ -333,12 +342,16 @@ def test_a_silent_client_is_dropped_and_connections_are_bounded(tiny_run):
     with running_server(tiny_run, request_timeout=1.5, max_connections=2) as server:
         address = server.server_address[:2]
         silent = [socket.create_connection(address, timeout=5) for _ in range(2)]     # both slots taken
-        silent[0].sendall(b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{")
-        extra = raw(server, http_bytes("GET", "/health"))
-        assert extra.startswith(b"HTTP/1.1 503 ") and b"too many connections" in extra
-        for connection in silent:                                     # closed by the server after its 1.5 s
-            assert connection.recv(100) == b""
-            connection.close()
+        try:
+            silent[0].sendall(b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{")
+            for _ in range(2):
+                extra = raw(server, http_bytes("GET", "/health"))
+                assert extra.startswith(b"HTTP/1.1 503 ") and b"too many connections" in extra
+            for connection in silent:                                 # closed by the server after its 1.5 s
+                assert connection.recv(100) == b""
+        finally:
+            for connection in silent:
+                connection.close()
         assert request(server.url + "/health")[0] == 200
 
 

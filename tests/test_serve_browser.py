@@ -26,7 +26,8 @@ if not Path(CHROMIUM).is_file():
 
 # a closed network: nothing in the background, no QUIC, no first-run or sync machinery; no GPU, no sandbox (root in CI)
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-dev-shm-usage"]          # a container's small /dev/shm must not crash the renderer
 TEXT = "the film was not good"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import queue
 import socket
 import sys
 import threading
+import time
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -43,6 +45,9 @@ MAX_CONNECTIONS = 64
 PAGE_POLICY = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
                "connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'")
 LOOPBACK_NAMES = ("localhost",)
+_BUSY_BODY = b'{"error":"the server is busy: too many connections at once; retry shortly","status":503}'
+BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+        b"Connection: close\r\nContent-Length: " + str(len(_BUSY_BODY)).encode() + b"\r\n\r\n" + _BUSY_BODY)
 
 
 def page_bytes() -> bytes:
@@ -134,40 +139,59 @@ class Handler(BaseHTTPRequestHandler):
         self._route("POST")
 
     def _route(self, method):
-        path = urlsplit(self.path).path
         routes = {"/": {"GET": self._page}, "/health": {"GET": self._health},
                   "/predict": {"POST": self._predict}, "/explain": {"POST": self._explain}}
         try:
             self._check_host_header()
+            path = self._path()
+            action = routes.get(path, {}).get(method)
+            if action not in (self._predict, self._explain) and self._announces_body():
+                self.close_connection = True     # a body nobody reads must not be taken for the next request
             if path not in routes:
                 raise RequestError(404, f"no such page: {path}; the routes are GET /, GET /health, POST /predict, "
                                         "POST /explain")
-            if method not in routes[path]:
+            if action is None:
                 allowed = ", ".join(routes[path])
-                self.close_connection = method == "POST"          # its body, unread, must not be taken as a request
                 self._send_json(405, {"error": f"{path} answers {allowed}, not {method}", "status": 405},
                                 [("Allow", allowed)])
                 return
-            routes[path][method]()
+            action()
+            return
         except RequestError as error:
-            self._send_json(error.status, {"error": error.message, "status": error.status})
-        except (TimeoutError, socket.timeout):
-            self.close_connection = True                          # the client stopped sending mid-body
-        except (BrokenPipeError, ConnectionResetError):
+            status, message = error.status, error.message
+        except (TimeoutError, ConnectionError):                   # the client stopped sending, or went away
             self.close_connection = True
+            return
         except Exception as error:  # noqa: BLE001 -- one request failed; the server must go on
             traceback.print_exc(file=sys.stderr)
             self.close_connection = True
-            self._send_json(500, {"error": f"internal error: {type(error).__name__}: {error}", "status": 500})
+            status, message = 500, f"internal error: {type(error).__name__}: {error}"
+        try:
+            self._send_json(status, {"error": message, "status": status})
+        except OSError:                                           # the client is gone: nobody to tell
+            self.close_connection = True
+
+    def _path(self) -> str:
+        try:
+            return urlsplit(self.path).path
+        except ValueError:                                        # e.g. "http://[oops/": a bracket left open
+            self.close_connection = True
+            raise RequestError(400, f"the path {self.path[:100]!r} is not a valid URL path") from None
+
+    def _announces_body(self) -> bool:
+        return "Transfer-Encoding" in self.headers or self.headers.get("Content-Length", "0").strip() != "0"
 
     def _check_host_header(self):
         host = self.headers.get("Host")
         if self.server.allow_remote or host is None:
             return
-        name = urlsplit("//" + host).hostname or ""
+        try:
+            name = urlsplit("//" + host).hostname or ""
+        except ValueError:                                        # e.g. "[::1" without its bracket
+            name = ""
         if not is_loopback(name):
             self.close_connection = True
-            raise RequestError(403, f"Host {host!r} is not a loopback name: this server answers only requests "
+            raise RequestError(403, f"Host {host[:100]!r} is not a loopback name: this server answers only requests "
                                     "addressed to localhost / 127.0.0.1 / [::1] (start it with --allow-remote "
                                     "to serve other names)")
 
@@ -228,18 +252,16 @@ class Server(ThreadingHTTPServer):
         self.request_timeout = request_timeout
         self.page = page_bytes()
         self.connections = threading.BoundedSemaphore(max_connections)
+        self.refused = queue.Queue(maxsize=max_connections)
         super().__init__(address, Handler)
+        threading.Thread(target=self._refuse_forever, name="refuse-over-limit", daemon=True).start()
 
     def process_request(self, request, client_address):
-        if not self.connections.acquire(blocking=False):
+        if not self.connections.acquire(blocking=False):      # over the limit: answered 503 by _refuse_forever
             try:
-                body = b'{"error":"the server is busy: too many connections at once; retry shortly","status":503}'
-                request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-                                b"Retry-After: 1\r\nConnection: close\r\nContent-Length: "
-                                + str(len(body)).encode() + b"\r\n\r\n" + body)
-            except OSError:
-                pass
-            self.shutdown_request(request)
+                self.refused.put_nowait(request)
+            except queue.Full:
+                self.shutdown_request(request)
             return
         super().process_request(request, client_address)
 
@@ -248,6 +270,27 @@ class Server(ThreadingHTTPServer):
             super().process_request_thread(request, client_address)
         finally:
             self.connections.release()
+
+    def _refuse_forever(self):
+        """Answer 503 to each connection over the limit, then close it gently: read what the client sent
+        (for at most a second), so that the close is a FIN and not a reset, which can destroy the answer
+        before the client reads it."""
+        while (request := self.refused.get()) is not None:
+            try:
+                request.settimeout(1.0)
+                request.sendall(BUSY)
+                request.shutdown(socket.SHUT_WR)
+                deadline = time.monotonic() + 1.0
+                while time.monotonic() < deadline and request.recv(65536):
+                    pass
+            except OSError:
+                pass
+            finally:
+                request.close()
+
+    def server_close(self):
+        super().server_close()
+        self.refused.put(None)
 
     @property
     def url(self) -> str:
