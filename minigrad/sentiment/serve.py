@@ -15,7 +15,9 @@ A bad request never takes the server down, and never holds it:
   as ``application/json`` (else 415); what is in it is checked by ``api.py`` (400 with the reason);
 * a socket that stays silent for ``REQUEST_TIMEOUT`` seconds is closed, and at most
   ``MAX_CONNECTIONS`` connections are served at once (the next ones get 503 and are closed);
-* any unexpected failure is logged and answered 500; the thread ends, the server goes on.
+* any unexpected failure is logged and answered 500, and its connection closed; the server goes on;
+* a body that a route does not read (a GET with one, a 404) closes the connection, so it is never
+  taken for the next request.
 
 Loopback only by default: the server has no authentication, so ``--host`` must be a loopback
 address unless ``--allow-remote`` is given (then it warns).  On loopback it also answers only
