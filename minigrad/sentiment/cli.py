@@ -9,6 +9,7 @@
     python -m minigrad.sentiment explain runs/sst2 "the plot was dull but the acting was superb"
     python -m minigrad.sentiment pretrain --data path/to/SST-2 --out runs/mlm
     python -m minigrad.sentiment train --data path/to/SST-2 --init runs/mlm --out runs/sst2-ft
+    python -m minigrad.sentiment serve runs/sst2                       # JSON API + web page on 127.0.0.1:8000
 
 How long each takes is measured in the README ("Measured").  Every problem a user can fix (bad
 option values, missing or malformed data, a run folder that would be overwritten, a damaged run
@@ -95,6 +96,13 @@ def open_fraction(text):
     value = _number(float, text)
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError(f"must be above 0 and below 1, got {text}")
+    return value
+
+
+def port_number(text):
+    value = _number(int, text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a TCP port from 0 to 65535 (0 = any free port), got {value}")
     return value
 
 
@@ -239,6 +247,19 @@ def build_parser() -> argparse.ArgumentParser:
     tokenizer_options(pretrain, "pre-training sentences")
     pretrain.add_argument("--max-train", type=positive_int, default=None, help="use at most N sentences (default: all)")
     pretrain.add_argument("--seed", type=int, default=0, help="default 0")
+
+    serve = commands.add_parser("serve", help="serve a run folder: a JSON API (POST /predict, POST /explain, "
+                                              "GET /health) and a web page at / that shows the model's reasoning")
+    serve.add_argument("run_dir")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1; only loopback addresses without --allow-remote)")
+    serve.add_argument("--port", type=port_number, default=8000, help="TCP port (default 8000; 0 = any free port)")
+    serve.add_argument("--allow-remote", action="store_true",
+                       help="allow a --host that other machines can reach (the server has no authentication)")
+    serve.add_argument("--max-texts", type=positive_int, default=64, help="sentences per /predict request (default 64)")
+    serve.add_argument("--max-chars", type=positive_int, default=2000, help="characters per sentence (default 2000)")
+    serve.add_argument("--quiet", action="store_true", help="do not log each request on stderr")
+    device_options(serve)
     return parser
 
 

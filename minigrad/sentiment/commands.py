@@ -461,3 +461,12 @@ def cmd_explain(args, out=print, step_hook=None) -> dict:
 
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "explain": cmd_explain,
             "pretrain": cmd_pretrain}
+
+
+def cmd_serve(args, out=print, step_hook=None) -> None:
+    from .serve import serve_command  # the HTTP server is loaded only for this command
+
+    serve_command(args, out)
+
+
+COMMANDS["serve"] = cmd_serve
