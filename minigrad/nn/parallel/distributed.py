@@ -32,7 +32,9 @@ which keeps the timing of compute and communication easy to read: ``communicatio
 Every parameter that requires grad must receive a gradient in every synchronised backward: a bucket
 that never fills is never reduced (on every rank the next forward then raises, naming the
 parameters).  ``find_unused_parameters=True`` is not supported; freeze such parameters with
-``requires_grad_(False)`` instead.
+``requires_grad_(False)``, or name the ones a task never uses with PyTorch's
+``DistributedDataParallel._set_params_and_buffers_to_ignore_for_model(module, names)`` (DDP then
+leaves them alone: no bucket, no copy from rank 0).
 """
 from __future__ import annotations
 
@@ -109,7 +111,8 @@ class DistributedDataParallel(Module):
                 "DistributedDataParallel(find_unused_parameters=True) is not supported by minigrad: every parameter "
                 "that requires grad must take part in the loss; freeze the others with p.requires_grad_(False)")
         group = default_group(process_group)
-        params = [p for p in module.parameters() if p.requires_grad]
+        self._ignored = set(getattr(module, "_ddp_params_and_buffers_to_ignore", ()))
+        params = [p for name, p in module.named_parameters() if p.requires_grad and name not in self._ignored]
         if not params:
             raise RuntimeError("DistributedDataParallel is not needed for a module without parameters that require grad")
         devices = {str(p.device) for p in params}
@@ -146,8 +149,9 @@ class DistributedDataParallel(Module):
     def _copy_state_from_rank_0(self):
         from minigrad.distributed.collectives import broadcast
 
-        for tensor in self.module.state_dict().values():
-            broadcast(tensor, 0, self.process_group)
+        for name, tensor in self.module.state_dict().items():
+            if name not in self._ignored:
+                broadcast(tensor, 0, self.process_group)
 
     # ------------------------------------------------------------------ forward
     def forward(self, *inputs, **kwargs):
@@ -156,8 +160,9 @@ class DistributedDataParallel(Module):
         if self.broadcast_buffers:
             from minigrad.distributed.collectives import broadcast
 
-            for buffer in self.module.buffers():
-                broadcast(buffer, 0, self.process_group)
+            for name, buffer in self.module.named_buffers():
+                if name not in self._ignored:
+                    broadcast(buffer, 0, self.process_group)
         return self.module(*inputs, **kwargs)
 
     def _check_previous_reduction_finished(self):
@@ -203,6 +208,12 @@ class DistributedDataParallel(Module):
             grad._array[...] = flat[offset:offset + size].reshape(grad._array.shape)
             grad._version_counter.value += 1
             offset += size
+
+    @staticmethod
+    def _set_params_and_buffers_to_ignore_for_model(module, params_and_buffers_to_ignore):
+        """Name (as in ``module.state_dict()``) parameters and buffers DDP must leave alone: a part of the
+        model the training never uses, say (PyTorch's method of the same name)."""
+        module._ddp_params_and_buffers_to_ignore = list(params_and_buffers_to_ignore)
 
     @contextmanager
     def no_sync(self):
