@@ -57,15 +57,15 @@ def _check_op(op, dtype):
 
 
 def _host_buffer(array):
-    """A contiguous NumPy buffer MPI can send: float16 travels as float32 and bool as uint8 (MPI has no
-    half floats or bools)."""
+    """A contiguous NumPy buffer MPI can send (``array`` itself when it already is one): float16 travels as
+    float32 and bool as uint8 (MPI has no half floats or bools)."""
     if not isinstance(array, np.ndarray):       # a CuPy array without NCCL: copy it to the host
         array = array.get()
     if array.dtype == np.float16:
         return array.astype(np.float32)
     if array.dtype == np.bool_:
         return array.astype(np.uint8)
-    return np.ascontiguousarray(array).copy()
+    return np.ascontiguousarray(array)
 
 
 def _like(host, array):
@@ -78,8 +78,10 @@ def _like(host, array):
 
 
 # ------------------------------------------------------------------ on raw arrays
-def all_reduce_array(array, op=ReduceOp.SUM, device="cpu", group=None):
-    """op over the ranks of a raw NumPy/CuPy array; returns the result as a new array."""
+def all_reduce_array(array, op=ReduceOp.SUM, device="cpu", group=None, in_place=False):
+    """op over the ranks of a raw NumPy/CuPy array; returns the result as a new array, or, with
+    ``in_place=True`` and a contiguous NumPy array MPI can send as it is, in ``array`` itself (no new
+    memory: what DDP does with its bucket buffers, and what ``bandwidth.py`` measures)."""
     group = default_group(group)
     _check_op(op, array.dtype)
     if group.transport(device) == "nccl":
@@ -88,17 +90,23 @@ def all_reduce_array(array, op=ReduceOp.SUM, device="cpu", group=None):
             result /= group.size
         return result
     buffer = _host_buffer(array)
-    group.comm.Allreduce(group.MPI.IN_PLACE, buffer, op=_mpi_op(group.MPI, op))
+    if in_place and buffer is array:
+        group.comm.Allreduce(group.MPI.IN_PLACE, array, op=_mpi_op(group.MPI, op))
+        if op is ReduceOp.AVG:
+            array /= group.size
+        return array
+    result = np.empty_like(buffer)
+    group.comm.Allreduce(buffer, result, op=_mpi_op(group.MPI, op))
     if op is ReduceOp.AVG:
-        buffer /= group.size
-    return _like(buffer, array)
+        result /= group.size
+    return _like(result, array)
 
 
 def broadcast_array(array, src=0, device="cpu", group=None):
     group = default_group(group)
     if group.transport(device) == "nccl":
         return group.nccl_communicator().broadcast(array, src)
-    buffer = _host_buffer(array)
+    buffer = _host_buffer(array).copy()   # Bcast writes into its buffer: never into the caller's array
     group.comm.Bcast(buffer, root=src)
     return _like(buffer, array)
 

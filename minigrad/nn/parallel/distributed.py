@@ -41,6 +41,8 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 
+import numpy as np
+
 from minigrad.nn.module import Module
 
 DEFAULT_BUCKET_CAP_MB = 25   # as PyTorch
@@ -53,6 +55,7 @@ class _Bucket:
         self.params = []
         self.nbytes = 0
         self.ready = set()      # ids of the parameters whose gradient is complete in this iteration
+        self.buffer = None      # the flat array the gradients are copied into (made once, reused every step)
 
     def is_full(self):
         return len(self.ready) == len(self.params)
@@ -197,9 +200,15 @@ class DistributedDataParallel(Module):
 
         grads = [p.grad for p in bucket.params]
         xp = grads[0]._backend.xp
-        flat = xp.concatenate([g._array.reshape(-1) for g in grads])
+        pieces = [g._array.reshape(-1) for g in grads]
+        if xp is np:   # reuse one buffer: fresh memory for every step costs page faults, measurably
+            if bucket.buffer is None or bucket.buffer.dtype != pieces[0].dtype:
+                bucket.buffer = np.empty(sum(p.size for p in pieces), dtype=pieces[0].dtype)
+            flat = np.concatenate(pieces, out=bucket.buffer)
+        else:
+            flat = xp.concatenate(pieces)
         began = time.perf_counter()
-        flat = all_reduce_array(flat, ReduceOp.AVG, grads[0].device, self.process_group)
+        flat = all_reduce_array(flat, ReduceOp.AVG, grads[0].device, self.process_group, in_place=True)
         self.communication_seconds += time.perf_counter() - began
         self.all_reduce_calls += 1
         offset = 0
