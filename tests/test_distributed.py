@@ -104,7 +104,8 @@ def test_distributed_sampler_has_pytorchs_semantics():
     assert shares == [[0, 3, 6, 9], [1, 4, 7, 0], [2, 5, 8, 1]]              # padded from the start
     dropped = [list(DistributedSampler(range(10), 3, r, shuffle=False, drop_last=True)) for r in range(3)]
     assert dropped == [[0, 3, 6], [1, 4, 7], [2, 5, 8]]
-    assert len(DistributedSampler(range(10), 3, 0)) == 4 and len(DistributedSampler(range(10), 3, 0, drop_last=True)) == 3
+    assert len(DistributedSampler(range(10), 3, 0)) == 4
+    assert len(DistributedSampler(range(10), 3, 0, drop_last=True)) == 3
     samplers = [DistributedSampler(range(101), num_replicas=4, rank=r, seed=5) for r in range(4)]
     first = [list(s) for s in samplers]
     everything = sum(first, [])
@@ -172,6 +173,8 @@ def test_rank_and_world_size_need_a_process_group():
         dist.init_process_group(backend="gloo")
     with pytest.raises(ValueError, match="has not been initialized"):
         mg.nn.parallel.DistributedDataParallel(mg.nn.Linear(2, 2))
+    with pytest.raises(NotImplementedError, match=r"find_unused_parameters=True\) is not supported.*requires_grad_"):
+        mg.nn.parallel.DistributedDataParallel(mg.nn.Linear(2, 2), find_unused_parameters=True)
 
 
 def test_mpiexec_is_found_next_to_this_python_or_the_error_says_how_to_install(monkeypatch):
@@ -301,3 +304,20 @@ def test_ranks_that_start_differently_are_one_error(tmp_path, rank_1_options, me
     assert result.returncode == 2
     assert message in one_error_line(result.stderr)
     assert not (tmp_path / "run").exists()
+
+
+def test_the_benchmark_reports_both_models_on_one_and_two_processes(tmp_path):
+    mpi_or_skip()
+    out = tmp_path / "distributed.json"
+    done = run_python([str(REPO / "benchmarks" / "distributed.py"), "--quick", "--json", str(out)], timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = json.loads(out.read_text())
+    assert {(r["model"], r["ranks"], r["threads"]) for r in rows} == {
+        (m, p, t) for m in ("mlp", "sentiment") for p, t in ((1, 1), (1, 2), (2, 1))}
+    for row in rows:
+        assert row["step_seconds"] > 0 and row["compute_seconds"] > 0
+        if row["ranks"] == 2:   # two ranks all-reduce every step, in one bucket (the gradients are < 25 MiB)
+            assert row["communication_seconds"] > 0 and row["transfer_seconds"] > 0 and row["buckets"] == 1
+        else:
+            assert row["communication_seconds"] == 0
+    assert "| mlp | 2 x 1 |" in done.stdout and "speed-up vs 1 x 1" in done.stdout

@@ -290,22 +290,22 @@ assert seconds[-1] > seconds[0] and bus[-1] > 20 * bus[0]   # big messages: band
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.2))
 axes[0].loglog(sizes, seconds * 1e6, "o-"); axes[0].set_xlabel("message bytes"); axes[0].set_ylabel("us per all-reduce")
-axes[0].axhline(latency * 1e6, color="gray", ls=":", label=f"latency ~ {latency * 1e6:.0f} us"); axes[0].legend(fontsize=8)
+axes[0].axhline(latency * 1e6, color="gray", ls=":", label=f"latency ~ {latency * 1e6:.0f} us")
+axes[0].legend(fontsize=8)
 axes[1].semilogx(sizes, bus, "o-", color="C1"); axes[1].set_xlabel("message bytes"); axes[1].set_ylabel("bus GB/s")
 fig.suptitle(f"all-reduce on 2 ranks, this machine ({source})", fontsize=9); plt.tight_layout(); plt.show()
 
 # %% [markdown]
-# Below a few kilobytes the time hardly depends on the size: the message's fixed cost (software, synchronisation, waking the other
-# process) is all there is. Only large messages approach the machine's bandwidth. That is why DDP flattens many
-# gradients into a few large buckets: a model's parameter tensors sent one by one would pay the latency once per
-# tensor (section 6 counts it for the sentiment model). (On a
-# machine busy with other work, a rank that is not scheduled when the message arrives adds its wait to the
-# latency: the small-message times swing from run to run.) The bandwidth need not keep rising with the size, either
-# (caches, and other work on the machine), so section 6 uses the bandwidth measured at the size of the gradients,
-# not the best one. One more detail that matters at these sizes: receiving into *freshly allocated* memory at every
-# step pays for the operating system's first touch of each page (several times slower for megabyte messages, in
-# the runs made while writing this lesson); the sweep reuses one array, and DDP copies the gradients into one buffer
-# per bucket that it keeps.
+# Below a few kilobytes the time hardly depends on the size: the message's fixed cost (software, synchronisation,
+# waking the other process) is all there is. Only large messages approach the machine's bandwidth. That is why DDP
+# flattens many gradients into a few large buckets: a model's parameter tensors sent one by one would pay the
+# latency once per tensor (section 6 counts it for the sentiment model). (On a machine busy with other work, a rank
+# that is not scheduled when the message arrives adds its wait to the latency: the small-message times swing from
+# run to run.) The bandwidth need not keep rising with the size, either (caches, and other work on the machine), so
+# section 6 uses the bandwidth measured at the size of the gradients, not the best one. One more detail that matters
+# at these sizes: receiving into *freshly allocated* memory at every step pays for the operating system's first
+# touch of each page (several times slower for megabyte messages, in the runs made while writing this lesson); the
+# sweep reuses one array, and DDP copies the gradients into one buffer per bucket that it keeps.
 #
 # ## 6. When communication eats the speedup
 #

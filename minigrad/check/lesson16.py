@@ -6,7 +6,7 @@ from minigrad.check import ExerciseFailed, exercise, passed
 
 @exercise("lesson16.exercise1")
 def exercise1(combine_shard_gradients):
-    """``combine_shard_gradients(gradients, sizes)``: the whole batch's gradient from the shards' mean-loss gradients."""
+    """``combine_shard_gradients(gradients, sizes)``: the whole batch's gradient from its shards' gradients."""
     rng = np.random.default_rng(16)
     for sizes in ([4, 3, 3, 3], [5, 5], [1, 7, 2], [6]):
         per_example = rng.standard_normal((sum(sizes), 5))          # the gradient of each example's loss
@@ -39,7 +39,8 @@ class _Ring:
 
     def send(self, src, dst, chunk):
         if not (isinstance(src, (int, np.integer)) and isinstance(dst, (int, np.integer))) or not 0 <= src < self.p:
-            raise ExerciseFailed(f"send(src, dst, chunk) takes two rank numbers in 0..{self.p - 1}, got {src!r}, {dst!r}")
+            raise ExerciseFailed(f"send(src, dst, chunk) takes two rank numbers in 0..{self.p - 1}, "
+                                 f"got {src!r}, {dst!r}")
         if dst != (src + 1) % self.p:
             raise ExerciseFailed(f"rank {src} sent to rank {dst}: in a ring each rank sends only to its right "
                                  f"neighbour, (r + 1) % p = {(src + 1) % self.p}. An exchange where everyone sends to "
@@ -116,8 +117,9 @@ def exercise3(predicted_step_seconds):
                                  f"bandwidth {bandwidth:g} B/s, {buckets} bucket(s): got {got:.6g} s, expected "
                                  f"{expected:.6g} s. {hint}")
     speedups = []
-    for name, compute, g in (("the sentiment model at batch 64", 0.030, 2.4e6),
-                             ("the sentiment model at batch 8", 0.004, 2.4e6), ("the 1.9 M-parameter MLP", 0.022, 7.5e6)):
+    models = (("the sentiment model at batch 64", 0.030, 2.4e6), ("the sentiment model at batch 8", 0.004, 2.4e6),
+              ("the 1.9 M-parameter MLP", 0.022, 7.5e6))
+    for name, compute, g in models:
         one = predicted_step_seconds(compute, g, 1, 1e-3, 0.5e9, 1)
         speedups.append(f"{one / predicted_step_seconds(compute, g, 8, 1e-3, 0.5e9, 1):.1f}x for {name}")
     return passed("lesson16.exercise3", "your model matches T(p) = T(1)/p + b alpha + 2 (p-1)/p G / beta. On a busy "

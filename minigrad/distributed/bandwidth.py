@@ -1,4 +1,6 @@
-"""How long an all-reduce takes on this machine, by message size: ``mpiexec -n 2 python -m minigrad.distributed.bandwidth``.
+"""How long an all-reduce takes on this machine, by message size.
+
+    mpiexec -n 2 python -m minigrad.distributed.bandwidth
 
 For each size (8 bytes .. 32 MiB of float64 by default) every rank all-reduces an array of that many
 bytes, ``repeats`` times after a barrier; the median time is kept.  Rank 0 prints one JSON object:
@@ -43,7 +45,8 @@ def measure(sizes, repeats=5):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m minigrad.distributed.bandwidth", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m minigrad.distributed.bandwidth",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("--max-bytes", type=int, default=32 * 2 ** 20)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)

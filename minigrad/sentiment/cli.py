@@ -151,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="replace the run already in --out (it stays until the new run's first checkpoint)")
         p.add_argument("--resume", default=None, metavar="RUN",
                        help="continue the interrupted run RUN with its own settings, data and random state: it ends "
-                            "exactly as if it had never stopped (only --device/--threads/--no-progress/"
+                            "exactly as if it had never stopped (only --device/--threads/--no-progress/--distributed/"
                             "--checkpoint-minutes may be given with it; default: start a new run)")
         p.add_argument("--checkpoint-minutes", type=positive_float, default=5.0,
                        help="also write a checkpoint inside an epoch after this many minutes (default 5); one is "

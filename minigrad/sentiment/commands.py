@@ -19,7 +19,7 @@ from pathlib import Path
 from .cli import CliError, Stopped
 
 MAX_LEN = 64
-RESUMABLE_WITH = {"device", "threads", "no_progress", "checkpoint_minutes", "resume", "command"}
+RESUMABLE_WITH = {"device", "threads", "no_progress", "checkpoint_minutes", "resume", "command", "distributed"}
 
 
 def _err(line):

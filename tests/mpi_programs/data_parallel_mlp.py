@@ -144,6 +144,23 @@ except RuntimeError as error:
 else:
     raise AssertionError("DDP accepted different models")
 
+# ---------------------------------------------------------------- a parameter the loss never uses: named at the next forward
+mg.manual_seed(0)
+partly_used = nn.ModuleDict({"used": nn.Linear(5, 3), "unused": nn.Linear(5, 3)}).double()
+partly = DDP(partly_used)
+partly_used["used"](mg.tensor(x[:4])).sum().backward()
+try:
+    partly(mg.tensor(x[:4]))
+except RuntimeError as error:
+    assert "2 parameter(s) received no gradient in the last backward (unused.weight, unused.bias)" in str(error), error
+else:
+    raise AssertionError("an unused parameter went unnoticed")
+DDP._set_params_and_buffers_to_ignore_for_model(partly_used, ["unused.weight", "unused.bias"])
+ignoring = DDP(partly_used)                                  # told to leave them alone: fine
+calls = ignoring.all_reduce_calls
+partly_used["used"](mg.tensor(x[:4])).sum().backward()
+assert ignoring.all_reduce_calls == calls + 1
+
 dist.destroy_process_group()
 assert not dist.is_initialized()
 if rank == 0:

@@ -117,7 +117,7 @@ class DistributedDataParallel(Module):
         self._ignored = set(getattr(module, "_ddp_params_and_buffers_to_ignore", ()))
         params = [p for name, p in module.named_parameters() if p.requires_grad and name not in self._ignored]
         if not params:
-            raise RuntimeError("DistributedDataParallel is not needed for a module without parameters that require grad")
+            raise RuntimeError("DistributedDataParallel needs a module with parameters that require grad")
         devices = {str(p.device) for p in params}
         if device_ids is not None and (len(device_ids) != 1 or {str(_device_name(d)) for d in device_ids} != devices):
             raise ValueError(f"device_ids={device_ids!r}: minigrad runs one device per process; pass None "
@@ -172,8 +172,8 @@ class DistributedDataParallel(Module):
         started = [b for b in self._buckets if b.ready]
         if not started:
             return
-        names = {id(p): name for name, p in self.module.named_parameters()}
-        missing = [names[id(p)] for b in self._buckets for p in b.params if id(p) not in b.ready]
+        waiting = {id(p) for b in self._buckets for p in b.params if id(p) not in b.ready}
+        missing = [name for name, p in self.module.named_parameters() if id(p) in waiting]
         raise RuntimeError(
             "DistributedDataParallel: expected to have finished reducing the gradients of the previous iteration "
             f"before starting a new one, but {len(missing)} parameter(s) received no gradient in the last backward "
