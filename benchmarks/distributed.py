@@ -72,7 +72,7 @@ def build(model_name, seed=0):
     return model, optimizer, batch
 
 
-def worker(model_name, steps, threads):
+def worker(model_name, steps, threads, warmup=3):
     """One configuration, in this process (and its peers under mpiexec); prints one JSON line on rank 0."""
     import numpy as np
     from threadpoolctl import threadpool_limits
@@ -99,7 +99,7 @@ def worker(model_name, steps, threads):
     part = slice(rank * len(targets) // world, (rank + 1) * len(targets) // world)
     inputs, targets = batch(part)
     times, communication = [], []
-    for step in range(3 + steps):
+    for step in range(warmup + steps):
         dist.barrier()
         began = time.perf_counter()
         before = getattr(training, "communication_seconds", 0.0)
@@ -107,7 +107,7 @@ def worker(model_name, steps, threads):
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        if step >= 3:
+        if step >= warmup:
             times.append(time.perf_counter() - began)
             communication.append(getattr(training, "communication_seconds", 0.0) - before)
     gradient_bytes = sum(p.numel() * p.element_size() for p in params)
@@ -124,7 +124,7 @@ def worker(model_name, steps, threads):
                           "buckets": len(training._buckets) if world > 1 else 0}), flush=True)
 
 
-def run_configuration(model_name, ranks, threads, steps):
+def run_configuration(model_name, ranks, threads, steps, warmup):
     from minigrad.distributed.launch import mpiexec_command, single_threaded_environment
 
     env = single_threaded_environment()
@@ -132,7 +132,7 @@ def run_configuration(model_name, ranks, threads, steps):
         env[name] = str(threads)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
     command = mpiexec_command(ranks, [sys.executable, str(Path(__file__).resolve()), "--worker", model_name,
-                                      "--steps", str(steps), "--threads", str(threads)])
+                                      "--steps", str(steps), "--threads", str(threads), "--warmup", str(warmup)])
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, stdin=subprocess.DEVNULL)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
@@ -142,19 +142,20 @@ def run_configuration(model_name, ranks, threads, steps):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=20, help="timed steps per configuration (default 20)")
-    parser.add_argument("--quick", action="store_true", help="5 steps, to check that the script works")
+    parser.add_argument("--quick", action="store_true", help="1 warm-up, 3 timed steps: checks the script")
     parser.add_argument("--json", type=Path, default=None, help="also write the measurements to this file")
     parser.add_argument("--worker", choices=MODELS, help=argparse.SUPPRESS)
     parser.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--warmup", type=int, default=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        return worker(args.worker, args.steps, args.threads)
-    steps = 5 if args.quick else args.steps
+        return worker(args.worker, args.steps, args.threads, args.warmup)
+    steps, warmup = (3, 1) if args.quick else (args.steps, 3)
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
     rows = []
     for model_name in MODELS:
         for ranks, threads in ((1, 1), (1, 2), (2, 1)):
-            rows.append(run_configuration(model_name, ranks, threads, steps))
+            rows.append(run_configuration(model_name, ranks, threads, steps, warmup))
     print(f"load average after:  {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print()
     print("| model | processes x BLAS threads | ms / step | steps / s | speed-up vs 1 x 1 | compute ms | "
