@@ -23,7 +23,9 @@ of it, alone"; ``DataParallel`` here answers for rank r of p:
 * ``is_main``: only rank 0 writes the run folder, prints and shows the progress bar.
 
 Every rank validates on the whole validation set (the same weights give the same score, so the
-early-stopping decisions agree without a message).
+early-stopping decisions agree without a message).  Dropout masks are drawn by each rank for its
+own part (every rank's generator has the same seed), so with dropout the run is the same training
+statistically, not number for number; with ``--dropout 0`` it equals one process's to rounding.
 
 Errors: a problem found before training (on any rank) reaches every rank through one
 agreement message, so all ranks stop with the same one-line error and only rank 0 prints it.  A
