@@ -40,6 +40,7 @@ from minigrad.functions import (sin, cos, tan, asin, acos, atan, sinh, cosh, ata
 from minigrad import autograd, linalg, cuda
 from minigrad import nn, optim
 from minigrad import utils
+from minigrad import distributed  # torch.distributed: MPI is loaded only by init_process_group
 from minigrad.serialization import save, load
 
 float = float32  # noqa: A001

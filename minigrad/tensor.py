@@ -284,6 +284,17 @@ class Tensor:
         self._node.hooks = self._node.hooks if self._node.hooks is not None else {}
         return _HookHandle(self._node.hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` each time ``backward()`` has finished adding this leaf's gradient into
+        ``tensor.grad`` (so the hook sees the complete, accumulated ``.grad``); its return value is
+        ignored.  Only for leaves.  ``DistributedDataParallel`` uses it to average gradients across
+        processes as soon as they are complete.  Returns a handle whose ``.remove()`` unregisters it."""
+        if not self.requires_grad or self._node is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook only works on leaf tensors that require grad "
+                               "(parameters); for other tensors use register_hook")
+        hooks = self.__dict__.setdefault("_post_accumulate_grad_hooks", {})
+        return _HookHandle(hooks, hook)
+
     def _share_storage_with(self, view, index):
         """``view`` (made by an op from this tensor) uses this tensor's memory: let it share the
         version counter, and remember whose view it is (``autograd/inplace.py`` needs it)."""

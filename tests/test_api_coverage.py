@@ -50,6 +50,7 @@ PROVIDED = {
         narrow ndim ne neg neg_ negative nelement new_empty new_full new_ones new_tensor new_zeros
         nonzero norm normal_ not_equal numel numpy outer permute pow pow_ prod random_ reciprocal
         reciprocal_ register_hook relu relu_ repeat repeat_interleave requires_grad requires_grad_
+        register_post_accumulate_grad_hook
         reshape reshape_as retain_grad retains_grad roll round round_ rsqrt rsqrt_ scatter scatter_
         scatter_add scatter_add_ select shape short sigmoid sigmoid_ sign sign_ sin sin_ sinh sinh_
         size softmax sort split sqrt sqrt_ square square_ squeeze std sub sub_ subtract sum swapaxes
@@ -100,6 +101,17 @@ PROVIDED = {
     """.split(),
     ("minigrad.linalg", "torch.linalg"): """
         inv norm
+    """.split(),
+    ("minigrad.distributed", "torch.distributed"): """
+        ReduceOp Work all_gather all_gather_object all_reduce barrier broadcast broadcast_object_list
+        destroy_process_group get_backend get_rank get_world_size init_process_group is_available
+        is_initialized is_mpi_available is_nccl_available
+    """.split(),
+    ("minigrad.nn.parallel", "torch.nn.parallel"): """
+        DistributedDataParallel
+    """.split(),
+    ("minigrad.utils.data.distributed", "torch.utils.data.distributed"): """
+        DistributedSampler
     """.split(),
 }
 

@@ -11,7 +11,9 @@ a *leaf* (made by the user, ``requires_grad=True``).
    For a Node: call its op's backward with the Node's accumulated gradient; sum each input
    gradient back to the input's shape (undoing broadcasting) and *add* it to what that input has
    received so far — a tensor used twice receives both contributions.  For a leaf: add the
-   gradient to ``leaf.grad``.
+   gradient to ``leaf.grad``, then call the leaf's post-accumulate hooks
+   (``register_post_accumulate_grad_hook``: how ``DistributedDataParallel`` learns that a
+   parameter's gradient is complete).
 
 Because every consumer of a value comes before it in the reversed list, a value's gradient is
 complete by the time it is visited.
@@ -105,6 +107,8 @@ def backward(roots, gradients=None, retain_graph=False, inputs=None):
         for key, tensor in only.items():
             if key in found:
                 _accumulate(tensor, found[key])
+                if tensor._node is None:
+                    _run_post_accumulate_hooks(tensor)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
@@ -161,6 +165,7 @@ def run_backward(seeds, retain_graph, capture=None):
                 grad = _run_hooks(item._hooks, grad, item.device)
                 if capture is None:
                     _accumulate(item, grad)
+                    _run_post_accumulate_hooks(item)
                 elif id(item) in capture:
                     found[id(item)] = grad
                 continue
@@ -217,6 +222,14 @@ def _run_hooks(hooks, grad, device):
         if replaced is not None:
             grad = replaced._array if isinstance(replaced, Tensor) else replaced
     return grad
+
+
+def _run_post_accumulate_hooks(leaf):
+    """After a leaf's ``.grad`` is complete for this backward: ``hook(leaf)`` for each hook it has."""
+    hooks = leaf.__dict__.get("_post_accumulate_grad_hooks")
+    if hooks:
+        for hook in list(hooks.values()):
+            hook(leaf)
 
 
 def _accumulate(tensor, grad):

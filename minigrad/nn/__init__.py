@@ -8,9 +8,11 @@
   ``BCELoss``, ``BCEWithLogitsLoss``, ``KLDivLoss``;
 * ``nn.functional`` (as ``F``): the same computations as plain functions;
 * ``nn.init``: weight initialisation;
-* ``nn.utils``: ``clip_grad_norm_``, ``clip_grad_value_``, ``parameters_to_vector``, ``vector_to_parameters``.
+* ``nn.utils``: ``clip_grad_norm_``, ``clip_grad_value_``, ``parameters_to_vector``, ``vector_to_parameters``;
+* ``nn.parallel``: ``DistributedDataParallel`` (several processes, gradients averaged; ``minigrad.distributed``).
 """
 from minigrad.nn import functional, init, utils
+from minigrad.nn import parallel
 from minigrad.nn.layers import (
     GELU,
     Dropout,
@@ -65,4 +67,5 @@ __all__ = [
     "ParameterList", "ParameterDict", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss",
     "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss",
     "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d", "Dropout2d",
+    "parallel",
 ]

@@ -10,6 +10,7 @@
     python -m minigrad.sentiment pretrain --data path/to/SST-2 --out runs/mlm
     python -m minigrad.sentiment train --data path/to/SST-2 --init runs/mlm --out runs/sst2-ft
     python -m minigrad.sentiment serve runs/sst2                       # JSON API + web page on 127.0.0.1:8000
+    mpiexec -n 2 python -m minigrad.sentiment train --distributed    # data parallel on 2 processes (MPI)
 
 How long each takes is measured in the README ("Measured").  Every problem a user can fix (bad
 option values, missing or malformed data, a run folder that would be overwritten, a damaged run
@@ -115,6 +116,14 @@ def label_list(text):
 
 
 # ------------------------------------------------------------------ the parser
+def distributed_option(p):
+    p.add_argument("--distributed", action="store_true",
+                   help="train data-parallel on the processes of an MPI launch: mpiexec -n N python -m "
+                        "minigrad.sentiment train --distributed ... (needs minigrad[distributed]); each process "
+                        "computes 1/N of every batch, --batch-size and --lr stay the whole batch's, rank 0 writes "
+                        "the run folder")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m minigrad.sentiment",
                      description="A tiny Transformer that reads sentiment, built on minigrad.")
@@ -159,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="replace the run already in --out (it stays until the new run's first checkpoint)")
         p.add_argument("--resume", default=None, metavar="RUN",
                        help="continue the interrupted run RUN with its own settings, data and random state: it ends "
-                            "exactly as if it had never stopped (only --device/--threads/--no-progress/"
+                            "exactly as if it had never stopped (only --device/--threads/--no-progress/--distributed/"
                             "--checkpoint-minutes may be given with it; default: start a new run)")
         p.add_argument("--checkpoint-minutes", type=positive_float, default=5.0,
                        help="also write a checkpoint inside an epoch after this many minutes (default 5); one is "
@@ -203,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "are reused; default: random weights)")
     tokenizer_options(train, "training sentences")
     train.add_argument("--max-train", type=positive_int, default=None, help="use at most N training sentences (default: all)")
+    distributed_option(train)
 
     evaluate = commands.add_parser("evaluate", help="score a run folder on a data set")
     evaluate.add_argument("run_dir")
@@ -268,7 +278,7 @@ def main(argv=None, *, step_hook=None) -> int:
     ``step_hook(step)`` is called after every training step (tests stop training with it)."""
     from minigrad.data import DataError
 
-    from . import commands
+    from . import commands, data_parallel
     from .datasets import DataSourceError
     from .run_folder import RunFolderError
 
@@ -281,17 +291,21 @@ def main(argv=None, *, step_hook=None) -> int:
     # This model's matrices are small (e.g. 1536 x 64 @ 64 x 192): a second BLAS thread saves little,
     # and on a busy machine a BLAS thread waiting for a core made each product ~20x slower (measured).
     threadpool_limits(args.threads, user_api="blas")
+    data_parallel.forget()
+    # report_failure prints the line (once, on rank 0, for a --distributed run: data_parallel.py)
     try:
         commands.COMMANDS[args.command](args, step_hook=step_hook)
-    except (CliError, RunFolderError, DataSourceError, DataError, FileNotFoundError) as error:
-        print("error: " + " ".join(str(error).split()), file=sys.stderr)
-        return 2
+    except (CliError, RunFolderError, DataSourceError, DataError, FileNotFoundError,
+            data_parallel.DataParallelError) as error:
+        return data_parallel.report_failure("error: " + " ".join(str(error).split()), 2)
     except Stopped as stopped:
-        print(str(stopped), file=sys.stderr)
-        return 130
+        return data_parallel.report_failure(str(stopped), 130)
     except KeyboardInterrupt:
-        print("interrupted; a run folder being written keeps its last complete checkpoint", file=sys.stderr)
-        return 130
+        return data_parallel.report_failure("interrupted; a run folder being written keeps its last complete "
+                                            "checkpoint", 130)
+    except Exception:
+        data_parallel.crashed()   # a --distributed run: print the traceback, stop every process
+        raise
     return 0
 
 

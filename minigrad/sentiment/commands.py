@@ -19,11 +19,24 @@ from pathlib import Path
 from .cli import CliError, Stopped
 
 MAX_LEN = 64
-RESUMABLE_WITH = {"device", "threads", "no_progress", "checkpoint_minutes", "resume", "command"}
+RESUMABLE_WITH = {"device", "threads", "no_progress", "checkpoint_minutes", "resume", "command", "distributed"}
 
 
 def _err(line):
     print(line, file=sys.stderr)
+
+
+def _silent(*_):
+    """``out`` on the ranks other than 0 of a ``--distributed`` run: rank 0 alone reports."""
+
+
+def _start_data_parallel(args, device):
+    """``--distributed``: join the other processes of this launch (None without the option)."""
+    if not getattr(args, "distributed", False):
+        return None
+    from . import data_parallel
+
+    return data_parallel.start(device)
 
 
 # ------------------------------------------------------------------ helpers
@@ -139,6 +152,8 @@ def cmd_train(args, out=print, step_hook=None) -> dict:
     from .train import TrainOptions
 
     device = check_device(args.device)
+    parallel = _start_data_parallel(args, device)
+    out = out if parallel is None or parallel.is_main else _silent
     began = time.perf_counter()
     if args.resume:
         config = _resumable_run(args, "classifier")
@@ -174,7 +189,7 @@ def cmd_train(args, out=print, step_hook=None) -> dict:
         if args.d_model is not None and args.d_ff is None:
             settings["d_ff"] = 2 * settings["d_model"]
         _check_model_shape(settings["d_model"], settings["heads"])
-        out_dir = _choose_out(args, "")
+        out_dir = _choose_out(args, "") if parallel is None or parallel.is_main else None   # rank 0 writes
         mg.manual_seed(args.seed)
         num_classes = len(data.label_names)
         if args.init:
@@ -207,6 +222,10 @@ def cmd_train(args, out=print, step_hook=None) -> dict:
         out(f"writing the run to {out_dir}" + ("" if args.out else " (a new folder; choose one with --out)"))
         resume = None
 
+    if parallel is not None:
+        parallel.check_batch_size(options.batch_size)
+        parallel.agree(None, spec["data_sha256"])   # every rank got here, with the same data
+        out(parallel.describe())
     encoder = SentenceEncoder(vocab, MAX_LEN)
     training = {"spec": spec, "settings": settings, "options": {**asdict(options), "progress": None},
                 "tokenizer": encoder.kind}
@@ -216,7 +235,8 @@ def cmd_train(args, out=print, step_hook=None) -> dict:
                             metrics=metrics or {"history": snapshot["history"]}, weights=snapshot["weights"],
                             status=status, progress=_progress_of(snapshot), resume=snapshot.get("resume"))
 
-    return _finish_training(args, out, out_dir, model, encoder, data, options, save, resume, step_hook, began)
+    return _finish_training(args, out, out_dir, model, encoder, data, options, save, resume, step_hook, began,
+                            parallel)
 
 
 def _initial_model(args, settings, num_classes):
@@ -243,17 +263,21 @@ def _initial_model(args, settings, num_classes):
     return model, encoder.vocab, note
 
 
-def _finish_training(args, out, out_dir, model, encoder, data, options, save, resume, step_hook, began):
+def _finish_training(args, out, out_dir, model, encoder, data, options, save, resume, step_hook, began,
+                     parallel=None):
     from minigrad.data import bag_of_words_baseline
 
     from .metrics import format_metrics
     from .train import TrainingInterrupted, evaluate, fit
 
+    main = parallel is None or parallel.is_main
     try:
-        history = fit(model, encoder, data.train, data.val, options, save=save, resume=resume, log=out,
-                      step_hook=step_hook)
+        history = fit(model, encoder, data.train, data.val, options, save=save if main else None, resume=resume,
+                      log=out, step_hook=step_hook, parallel=parallel)
     except TrainingInterrupted as stop:
         raise Stopped(_stopped_message(out_dir, stop.snapshot, "train")) from None
+    if not main:   # the other ranks are done: rank 0 tests, writes and reports
+        return {}
     test = evaluate(model, encoder, data.test, options.device, len(data.label_names))
     seconds = time.perf_counter() - began
     out(f"{data.test_name}: {format_metrics(test)}")

@@ -6,7 +6,8 @@ A *task* says what one batch's loss is and how to score the model; the loop does
     scheduler = linear warm-up over the first steps, then a cosine to 0 at the last step
     for epoch in 1..epochs:
         for batch in task.batches(epoch):            (the same batches for the same seed and epoch)
-            loss = task.loss(model, batch, rng)      (rng: the task's own random draws, e.g. masking)
+            loss = task.loss(model, batch, rng, part) (rng: the task's own random draws, e.g. masking;
+                                                     part: this process's share of the batch, see below)
             loss.backward(); clip_grad_norm_(params, clip_norm)
             optimizer.step(); scheduler.step(); weight_average.update()
             every checkpoint_minutes: checkpoint         (resumable, mid-epoch)
@@ -25,6 +26,10 @@ stopped.
 Ctrl-C (SIGINT) does not stop the loop mid-step, where the weights could be half-updated: it
 sets a flag, the loop finishes the step, writes a checkpoint and raises ``TrainingInterrupted``.
 A second Ctrl-C stops at once (the previous checkpoint stays).
+
+On several processes (``train --distributed``) the same loop runs on every rank; the ``parallel``
+hooks say which part of each batch a rank computes, add up the step's numbers and average the
+gradients (``data_parallel.py``).  In one process, ``SingleProcess`` makes each hook a no-op.
 """
 from __future__ import annotations
 
@@ -134,16 +139,44 @@ def _stop_on_interrupt():
         signal.signal(signal.SIGINT, previous)
 
 
+class SingleProcess:
+    """The loop's ``parallel`` hooks for one process: the whole batch, here (``data_parallel.py`` has the
+    version for several processes)."""
+
+    is_main = True
+
+    def wrap(self, model, unused_parameters=()):
+        return model
+
+    def part(self, n):
+        return slice(0, n)
+
+    def totals(self, loss_value, examples, correct, count):
+        return loss_value, examples, correct, count
+
+    def backward(self, loss, count, total):
+        loss.backward()
+
+    def any_rank(self, flag):
+        return flag
+
+    def finish(self):
+        pass
+
+
 def _state_dict_copy(model) -> dict:
     return {name: tensor.detach().to("cpu").clone() for name, tensor in model.state_dict().items()}
 
 
 def train_loop(model, task, options: TrainOptions, *, save=None, resume: dict | None = None, log=print,
-               step_hook=None) -> dict:
+               step_hook=None, parallel=None) -> dict:
     """Train ``model`` on ``task`` and return the history (for metrics.json); the model ends with
     the best weights.  ``save(snapshot)`` is called at every checkpoint; ``resume`` is a snapshot
-    to continue from; ``step_hook(step)`` runs after every step (tests use it to stop on a step)."""
+    to continue from; ``step_hook(step)`` runs after every step (tests use it to stop on a step);
+    ``parallel``: the hooks for training on several processes (default: ``SingleProcess()``)."""
     from tqdm.auto import tqdm
+
+    parallel = SingleProcess() if parallel is None else parallel
 
     device = options.device
     model.to(device)
@@ -173,6 +206,8 @@ def train_loop(model, task, options: TrainOptions, *, save=None, resume: dict | 
         state.update(resume["loop"])
         history = resume["history"]
         best = resume["best"]
+    # the model itself, or DistributedDataParallel(model), which leaves alone what the task never trains
+    training_model = parallel.wrap(model, getattr(task, "unused_parameters", ()))
 
     def snapshot() -> dict:
         """What a checkpoint keeps: the weights to use (the best so far; before the first validation the
@@ -194,7 +229,7 @@ def train_loop(model, task, options: TrainOptions, *, save=None, resume: dict | 
         if save is not None:
             save(snapshot())
 
-    show = show_progress(options.progress)
+    show = show_progress(options.progress) and parallel.is_main
     last_checkpoint = time.perf_counter()
     with _stop_on_interrupt() as stop:
         while state["epoch"] <= options.epochs and not state["stopped_early"]:
@@ -205,34 +240,37 @@ def train_loop(model, task, options: TrainOptions, *, save=None, resume: dict | 
             bar = tqdm(total=len(batch_list), initial=state["batch"], desc=f"{task.name} {epoch}/{options.epochs}",
                        unit="batch", disable=not show, leave=False, dynamic_ncols=True)
             for batch in batch_list[state["batch"]:]:
-                result = task.loss(model, batch, rng)
+                result = task.loss(training_model, batch, rng, parallel.part)
                 state["batch"] += 1
-                if result is not None:   # None: nothing to learn from in this batch (skipped, as a step)
-                    loss, examples, correct, count = result
+                loss, examples, correct, count = (None, 0, 0, 0) if result is None else result
+                # the whole batch's numbers (on several processes: added up over the ranks' parts)
+                value, examples, correct, total = parallel.totals(0.0 if loss is None else loss.item(),
+                                                                  examples, correct, count)
+                if total:   # 0: nothing to learn from in this batch (skipped, as a step)
                     optimizer.zero_grad()
-                    loss.backward()
+                    parallel.backward(loss, count, total)
                     if options.clip_norm:
                         clip_grad_norm_(params, options.clip_norm)
                     optimizer.step()
                     scheduler.step()
                     if average is not None:
                         average.update()
-                    value = loss.item()
                     history["step_loss"].append(value)
                     state["step"] += 1
-                    state["loss_sum"] += value * count
+                    state["loss_sum"] += value * total
                     state["correct"] += correct
-                    state["count"] += count
+                    state["count"] += total
                     state["seen"] += examples
                 bar.update(1)
                 if state["count"]:
                     bar.set_postfix(loss=f"{state['loss_sum'] / state['count']:.4f}",
                                     acc=f"{state['correct'] / state['count']:.3f}")
-                if step_hook is not None and result is not None:
+                if step_hook is not None and total:
                     step_hook(state["step"])
                 state["seconds"] = time.perf_counter() - began
-                if stop.requested:
+                if parallel.any_rank(stop.requested):
                     bar.close()
+                    parallel.finish()
                     kept = snapshot()
                     if save is not None:
                         save(kept)
@@ -261,13 +299,16 @@ def train_loop(model, task, options: TrainOptions, *, save=None, resume: dict | 
             history["epochs"].append(record)
             stopping = (options.patience is not None and state["bad_validations"] >= options.patience
                         and epoch < options.epochs)
-            log(task.describe(record, options.epochs) + f" | {seconds:.1f}s" + ("  (best)" if improved else "")
-                + (f"\nstopping early: no better validation score for {options.patience} epoch(s)" if stopping else ""))
+            if parallel.is_main:
+                log(task.describe(record, options.epochs) + f" | {seconds:.1f}s" + ("  (best)" if improved else "")
+                    + (f"\nstopping early: no better validation score for {options.patience} epoch(s)"
+                       if stopping else ""))
             state.update(epoch=epoch + 1, batch=0, loss_sum=0.0, correct=0, seen=0, count=0, seconds=0.0,
                          stopped_early=stopping)
             checkpoint()
             last_checkpoint = time.perf_counter()
 
+    parallel.finish()
     model.load_state_dict(best)
     history["best_epoch"] = state["best_epoch"]
     history["best_val_accuracy"] = state["best_score"]

@@ -105,10 +105,15 @@ class MaskedTokenTask:
         return list(batches(self.train_ids, [0] * len(self.train_ids), self.encoder, batch_size, True,
                             seed=self.seed * 1000 + epoch))
 
-    def loss(self, model, batch, rng):
+    def loss(self, model, batch, rng, part=None):
+        """(mean loss, sentences, correct, targets) of the batch, or of its rows ``part(len(batch))`` (the
+        corruption is drawn for the whole batch first); None when there is no target to predict."""
         ids, mask, _ = batch
         vocab = self.encoder.vocab
         inputs, targets = mask_tokens(ids, mask, len(vocab), vocab.mask_id, rng, span=self.span)
+        if part is not None:
+            rows = part(len(ids))
+            ids, inputs, mask, targets = ids[rows], inputs[rows], mask[rows], targets[rows]
         if not (targets != IGNORE).any():
             return None
         loss, correct, count = mlm_loss(model, inputs, mask, targets, self.device)
@@ -128,7 +133,7 @@ class MaskedTokenTask:
 
 def pretrain(model, encoder, texts, *, epochs=2, batch_size=64, lr=2e-3, weight_decay=0.01, seed=0,
              device="cpu", held_out_fraction=0.05, progress=True, log=print, span=1, options=None,
-             save=None, resume=None, step_hook=None) -> dict:
+             save=None, resume=None, step_hook=None, parallel=None) -> dict:
     """Masked-token pre-training of ``model`` on ``texts`` with the shared loop; returns the history.
 
     ``options`` (a ``TrainOptions``) overrides the keyword settings; the model ends with the weights
@@ -137,7 +142,8 @@ def pretrain(model, encoder, texts, *, epochs=2, batch_size=64, lr=2e-3, weight_
         options = TrainOptions(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, seed=seed,
                                device=device, progress=progress, unk_dropout=0.0)
     task = MaskedTokenTask(encoder, texts, options.seed, options.device, held_out_fraction, span)
-    return train_loop(model, task, options, save=save, resume=resume, log=log, step_hook=step_hook)
+    return train_loop(model, task, options, save=save, resume=resume, log=log, step_hook=step_hook,
+                      parallel=parallel)
 
 
 def _held_out_score(model, encoder, id_lists, device, seed, span=1):

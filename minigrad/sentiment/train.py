@@ -81,6 +81,7 @@ class ClassificationTask:
     name = "epoch"
     loss_name = "cross-entropy"
     val_key = "val"
+    unused_parameters = ("mlm_bias",)   # the masked-token head's bias: pre-training only
 
     def __init__(self, encoder, train, val, options: TrainOptions):
         self.encoder = encoder
@@ -96,9 +97,17 @@ class ClassificationTask:
         return list(batches(self.train_ids, self.labels, self.encoder, batch_size, True,
                             seed=self.options.seed * 1000 + epoch))
 
-    def loss(self, model, batch, rng):
+    def loss(self, model, batch, rng, part=None):
+        """(mean loss, examples, correct, count) of the batch, or of its rows ``part(len(batch))`` (one
+        process's share: the word dropout is drawn for the whole batch first, so every share of it is the
+        same as in one process); None for an empty share."""
         ids, mask, labels = batch
         ids = replace_with_unk(ids, mask, self.options.unk_dropout, self.encoder.vocab.unk_id, rng)
+        if part is not None:
+            rows = part(len(labels))
+            ids, mask, labels = ids[rows], mask[rows], labels[rows]
+            if not len(labels):
+                return None
         device = self.options.device
         logits = model(mg.tensor(ids, device=device), mg.tensor(mask, device=device))
         loss = F.cross_entropy(logits, mg.tensor(labels, device=device), label_smoothing=self.options.label_smoothing)
@@ -114,11 +123,12 @@ class ClassificationTask:
 
 
 def fit(model, encoder, train, val, options: TrainOptions, *, save=None, resume=None, log=print,
-        step_hook=None) -> dict:
+        step_hook=None, parallel=None) -> dict:
     """Train ``model`` on ``train`` (a Split), validate on ``val`` after each epoch, end with the best
-    weights; returns the history for metrics.json.  ``save``/``resume``/``step_hook``: see ``train_loop``."""
+    weights; returns the history for metrics.json.  ``save``/``resume``/``step_hook``/``parallel``: see
+    ``train_loop``."""
     return train_loop(model, ClassificationTask(encoder, train, val, options), options, save=save, resume=resume,
-                      log=log, step_hook=step_hook)
+                      log=log, step_hook=step_hook, parallel=parallel)
 
 
 def plot_curves(history: dict, path) -> None:
