@@ -11,13 +11,12 @@ import warnings
 
 import numpy as np
 
-from minigrad import dtypes
+from minigrad import dtypes, random
 from minigrad.autograd import inplace as inplace_ops
 from minigrad.ops import activations, dropout as dropout_op, embedding as embedding_op, losses
 from minigrad.ops import matmul as matmul_op, normalization, softmax as softmax_op
 from minigrad.ops import normalize as normalize_op, padding
 from minigrad.ops.losses import check_reduction, legacy_reduction
-from minigrad.random import generator
 from minigrad.tensor import Tensor, check_broadcastable
 
 
@@ -137,8 +136,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     def drop(x):
         if p == 1:
             return x * 0
-        keep = generator().random(x.shape, dtype=np.float32) >= p
-        return dropout_op.Dropout.apply(x, x._backend.asarray(keep), p)
+        return dropout_op.Dropout.apply(x, x._backend.asarray(random.keep_mask(x.shape, p)), p)
 
     return _maybe_in_place(input, inplace, "dropout_", drop)
 

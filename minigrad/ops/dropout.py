@@ -12,8 +12,9 @@ class Dropout(Op):
 
     @staticmethod
     def forward(ctx, x, keep_mask, p):
-        scale = keep_mask * (1.0 / (1.0 - p))
-        scale = scale.astype(x.dtype, copy=False)
+        # the mask times 1 / (1 - p), made once in x's dtype: the forward and the backward both
+        # multiply by it
+        scale = ctx.backend.xp.multiply(keep_mask, 1.0 / (1.0 - p), dtype=x.dtype)
         ctx.save_for_backward(scale)
         return x * scale
 
