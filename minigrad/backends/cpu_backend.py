@@ -1,0 +1,47 @@
+"""The backend of device "cpu": NumpyBackend's formulas, with layer norm run by compiled loops.
+
+``NumpyBackend`` (numpy_backend.py) is every course formula in vectorised NumPy, and it stays
+the one reference: the GPU kernels and the tests are checked against it.  ``CpuBackend`` is what
+tensors on "cpu" actually use.  It inherits every formula, and replaces only those that NumPy
+cannot fuse, where a compiled loop (cpu_kernels.py, Numba) computes *the same formula* in one
+pass over each row instead of one pass per NumPy operation.  tests/test_cpu_kernels.py holds
+each replacement equal to its NumPy formula (to float32 rounding), on awkward shapes and values.
+
+Inputs the loops do not cover (float16, empty rows) go to the NumPy formula.
+"""
+import numpy as np
+
+from minigrad.backends.numpy_backend import NumpyBackend
+
+_COMPILED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _kernels():
+    """cpu_kernels, imported on first use (importing Numba takes a moment)."""
+    from minigrad.backends import cpu_kernels
+    return cpu_kernels
+
+
+class CpuBackend(NumpyBackend):
+    name = "cpu"
+
+    def layer_norm(self, x, weight, bias, eps):
+        """NumpyBackend.layer_norm, by cpu_kernels.layer_norm_rows."""
+        if x.dtype not in _COMPILED_DTYPES or x.shape[1] == 0:
+            return super().layer_norm(x, weight, bias, eps)
+        rows = x.shape[0]
+        y = np.empty_like(x)
+        mean, rstd = np.empty(rows, dtype=x.dtype), np.empty(rows, dtype=x.dtype)
+        _kernels().layer_norm_rows(np.ascontiguousarray(x), np.ascontiguousarray(weight, dtype=x.dtype),
+                                   np.ascontiguousarray(bias, dtype=x.dtype), float(eps), y, mean, rstd)
+        return y, mean, rstd
+
+    def layer_norm_backward(self, grad, x, mean, rstd, weight):
+        """NumpyBackend.layer_norm_backward, by cpu_kernels.layer_norm_backward_rows."""
+        if x.dtype not in _COMPILED_DTYPES or grad.dtype != x.dtype or x.shape[1] == 0:
+            return super().layer_norm_backward(grad, x, mean, rstd, weight)
+        gx = np.empty_like(x)
+        gw, gb = np.empty(x.shape[1], dtype=x.dtype), np.empty(x.shape[1], dtype=x.dtype)
+        _kernels().layer_norm_backward_rows(np.ascontiguousarray(grad), np.ascontiguousarray(x), mean, rstd,
+                                            np.ascontiguousarray(weight, dtype=x.dtype), gx, gw, gb)
+        return gx, gw, gb

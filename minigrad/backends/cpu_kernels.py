@@ -1,0 +1,80 @@
+"""Compiled CPU loops (Numba) for the one course formula NumPy cannot fuse well: layer norm.
+
+NumPy runs a formula as a sequence of whole-array operations, each one pass over memory with a
+new temporary: layer norm's forward is ~7 of them (sum, subtract, squares, scale, multiply by w,
+add b), its backward ~12.  The loops below do the same arithmetic *one row at a time*, while the
+row (64 to a few thousand numbers) sits in the cache: one read of x and one write of y.  On the
+Transformer's (1536, 64) rows that measured 2.4x (forward) and 3.5x (backward) faster than the
+NumPy formulas, and faster than PyTorch's own layer norm.
+
+The formulas are the ones of ``NumpyBackend.layer_norm`` and ``NumpyBackend.layer_norm_backward``
+(numpy_backend.py): those stay the reference that the GPU kernels and tests/test_cpu_kernels.py
+check against; the op's docstring (ops/normalization.py) derives them.
+
+Compiler settings, and why each is safe:
+
+* ``fastmath={"reassoc", "contract"}`` lets the compiler reorder the row sums into SIMD lanes
+  and fuse multiply-adds: results differ from NumPy's by rounding only.  The flags that would
+  change what NaN and inf do ("nnan", "ninf") are *not* given: a NaN in a row still gives NaN.
+* ``error_model="numpy"``: a division by zero gives inf/nan as in NumPy (the callers never
+  pass an empty row, but the loops must not raise).
+* sums are accumulated in float64 (``total = 0.0``, ``np.zeros(n)``), also for float32 rows.
+* ``cache=True`` keeps the machine code in ``__pycache__`` so that only the first run on a
+  machine pays the compilation (about a second per dtype).
+"""
+import math
+
+import numba
+import numpy as np
+
+_compile = numba.njit(fastmath={"reassoc", "contract"}, error_model="numpy", cache=True)
+
+
+@_compile
+def layer_norm_rows(x, weight, bias, eps, y, mean, rstd):
+    """For each row r of x (rows, n): mean[r], rstd[r] = 1 / sqrt(var + eps) and
+    y[r] = (x[r] - mean[r]) * rstd[r] * weight + bias."""
+    rows, n = x.shape
+    for r in range(rows):
+        total = 0.0
+        for j in range(n):
+            total += x[r, j]
+        mu = total / n
+        squares = 0.0
+        for j in range(n):
+            centered = x[r, j] - mu
+            squares += centered * centered
+        inv_std = 1.0 / math.sqrt(squares / n + eps)
+        for j in range(n):
+            y[r, j] = (x[r, j] - mu) * inv_std * weight[j] + bias[j]
+        mean[r] = mu
+        rstd[r] = inv_std
+
+
+@_compile
+def layer_norm_backward_rows(grad, x, mean, rstd, weight, gx, gw, gb):
+    """With xhat = (x - mean) rstd and gh = grad * weight, per row:
+    gx = rstd * (gh - mean(gh) - xhat * mean(gh * xhat));  and over all rows
+    gw = sum of grad * xhat,  gb = sum of grad."""
+    rows, n = x.shape
+    sum_grad_xhat = np.zeros(n)   # float64 running column sums, written to gw, gb at the end
+    sum_grad = np.zeros(n)
+    for r in range(rows):
+        mu, inv_std = mean[r], rstd[r]
+        sum_gh = 0.0
+        sum_gh_xhat = 0.0
+        for j in range(n):
+            xhat = (x[r, j] - mu) * inv_std
+            gh = grad[r, j] * weight[j]
+            sum_gh += gh
+            sum_gh_xhat += gh * xhat
+            sum_grad_xhat[j] += grad[r, j] * xhat
+            sum_grad[j] += grad[r, j]
+        mean_gh = sum_gh / n
+        mean_gh_xhat = sum_gh_xhat / n
+        for j in range(n):
+            xhat = (x[r, j] - mu) * inv_std
+            gx[r, j] = inv_std * (grad[r, j] * weight[j] - mean_gh - xhat * mean_gh_xhat)
+    for j in range(n):
+        gw[j] = sum_grad_xhat[j]
+        gb[j] = sum_grad[j]

@@ -1,0 +1,68 @@
+"""The "cpu" device's compiled loops (minigrad/backends/cpu_kernels.py) against the NumPy formulas
+they replace (NumpyBackend, the reference): same results to float rounding, on odd shapes, large
+offsets, constant rows, NaN and inf, and the fallbacks for what the loops do not cover."""
+import numpy as np
+import pytest
+
+from minigrad.backends import get_backend
+from minigrad.backends.cpu_backend import CpuBackend
+from minigrad.backends.numpy_backend import NumpyBackend
+
+REFERENCE, COMPILED = NumpyBackend(), CpuBackend()
+TOLERANCE = {np.float32: dict(rtol=2e-5, atol=2e-5), np.float64: dict(rtol=1e-12, atol=1e-12)}
+
+
+def test_the_cpu_device_uses_the_compiled_backend():
+    assert isinstance(get_backend("cpu"), CpuBackend)
+
+
+def _rows(rng, shape, dtype, offset=0.0, scale=1.0):
+    return (rng.standard_normal(shape) * scale + offset).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, offset, scale", [((1, 1), 0.0, 1.0), ((7, 5), 0.0, 1.0), ((3, 1031), 2.0, 3.0),
+                                                  ((4, 16), 1e4, 1e-2), ((2, 9), -3.0, 0.0)])
+def test_layer_norm_matches_the_numpy_formula(shape, offset, scale, dtype):
+    """Compared with the NumPy formula evaluated in float64 on the same numbers (as the GPU kernels
+    are): the loops add in float64, so they stay accurate even for rows of 1e4 +- 0.01."""
+    rng = np.random.default_rng(sum(shape))
+    x, w, b, grad = (_rows(rng, s, dtype, o, k) for s, o, k in
+                     ((shape, offset, scale), (shape[1:], 0, 1), (shape[1:], 0, 1), (shape, 0, 1)))
+    x64, w64, b64, grad64 = (a.astype(np.float64) for a in (x, w, b, grad))
+    # rounding errors of x grow by |mean| / std in (x - mean) / std: allow for that conditioning
+    conditioning = 1.0 + (abs(offset) / scale if scale else 0.0)
+    tolerance = {k: v * conditioning for k, v in TOLERANCE[dtype].items()} if dtype == np.float64 else TOLERANCE[dtype]
+    got = COMPILED.layer_norm(x, w, b, 1e-5)
+    for g, r in zip(got, REFERENCE.layer_norm(x64, w64, b64, 1e-5)):
+        assert g.dtype == dtype and g.shape == r.shape
+        np.testing.assert_allclose(g, r, **tolerance)
+    _, mean, rstd = got
+    got_grads = COMPILED.layer_norm_backward(grad, x, mean, rstd, w)
+    want_grads = REFERENCE.layer_norm_backward(grad64, x64, mean.astype(np.float64), rstd.astype(np.float64), w64)
+    for g, r in zip(got_grads, want_grads):
+        assert g.dtype == dtype and g.shape == r.shape
+        # gw and gb add over the rows: compare to the size of what was added
+        np.testing.assert_allclose(g, r, rtol=tolerance["rtol"], atol=tolerance["atol"] * max(1.0, float(np.abs(r).max())))
+
+
+def test_layer_norm_keeps_nan_and_inf_where_numpy_does():
+    x = np.array([[1.0, np.nan, 2.0], [1.0, 2.0, 3.0], [np.inf, 0.0, 1.0]], dtype=np.float32)
+    w, b = np.ones(3, np.float32), np.zeros(3, np.float32)
+    with np.errstate(invalid="ignore"):
+        want = REFERENCE.layer_norm(x, w, b, 1e-5)[0]
+    got = COMPILED.layer_norm(x, w, b, 1e-5)[0]
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-6)
+
+
+def test_layer_norm_falls_back_to_numpy_for_float16_and_non_contiguous_inputs_work():
+    rng = np.random.default_rng(0)
+    x = _rows(rng, (6, 4), np.float16)
+    w, b = np.ones(4, np.float16), np.zeros(4, np.float16)
+    for g, r in zip(COMPILED.layer_norm(x, w, b, 1e-5), REFERENCE.layer_norm(x, w, b, 1e-5)):
+        np.testing.assert_array_equal(g, r)
+    wide = _rows(rng, (5, 8), np.float64)
+    x, w = wide[:, ::2], wide[0, 1::2]          # strided views
+    for g, r in zip(COMPILED.layer_norm(x, w, w, 1e-5), REFERENCE.layer_norm(x, w, w, 1e-5)):
+        np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-12)
