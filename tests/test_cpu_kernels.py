@@ -66,3 +66,35 @@ def test_layer_norm_falls_back_to_numpy_for_float16_and_non_contiguous_inputs_wo
     x, w = wide[:, ::2], wide[0, 1::2]          # strided views
     for g, r in zip(COMPILED.layer_norm(x, w, w, 1e-5), REFERENCE.layer_norm(x, w, w, 1e-5)):
         np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("keep_shape", [(3, 1, 1, 7), (3, 2, 5, 7), (5, 1)])
+def test_masked_softmax_matches_the_numpy_formula(keep_shape, dtype):
+    rng = np.random.default_rng(len(keep_shape))
+    x = (rng.standard_normal((3, 2, 5, 7)) * 4).astype(dtype)
+    x[0, 0, 0] *= 2500                          # logits of 1e4: the max keeps exp finite
+    keep = rng.random(keep_shape) < 0.7
+    keep[(0,) * (len(keep_shape) - 1)] = False  # a query with nothing to attend to: all 0
+    grad = rng.standard_normal(x.shape).astype(dtype)
+    x64, grad64 = x.astype(np.float64), grad.astype(np.float64)
+    got = COMPILED.masked_softmax(x, keep, 0.3)
+    want = REFERENCE.masked_softmax(x64, keep, 0.3)
+    assert got.dtype == dtype and got.shape == x.shape
+    np.testing.assert_allclose(got, want, **TOLERANCE[dtype])
+    assert np.all(got[np.broadcast_to(~keep, x.shape)] == 0)
+    got_grad = COMPILED.masked_softmax_backward(grad, got, 0.3)
+    want_grad = REFERENCE.masked_softmax_backward(grad64, got.astype(np.float64), 0.3)
+    assert got_grad.dtype == dtype
+    np.testing.assert_allclose(got_grad, want_grad, **TOLERANCE[dtype])
+
+
+def test_masked_softmax_keeps_nan_inf_and_unmasked_cases_as_numpy():
+    x = np.array([[1.0, np.nan, 2.0], [1.0, -np.inf, 3.0], [-np.inf, -np.inf, 5.0], [np.inf, 0.0, 1.0]], np.float32)
+    keep = np.array([True, True, False])
+    with np.errstate(invalid="ignore"):
+        want = REFERENCE.masked_softmax(x, keep, 1.0)
+        got = COMPILED.masked_softmax(x, keep, 1.0)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(got[1:3], want[1:3], rtol=1e-6)   # row 2: nothing kept but -inf: 0s
+    np.testing.assert_array_equal(COMPILED.masked_softmax(x[1:2], None, 1.0), REFERENCE.masked_softmax(x[1:2], None, 1.0))

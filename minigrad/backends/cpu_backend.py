@@ -1,4 +1,5 @@
-"""The backend of device "cpu": NumpyBackend's formulas, with layer norm run by compiled loops.
+"""The backend of device "cpu": NumpyBackend's formulas, with layer norm and the attention
+softmax run by compiled loops.
 
 ``NumpyBackend`` (numpy_backend.py) is every course formula in vectorised NumPy, and it stays
 the one reference: the GPU kernels and the tests are checked against it.  ``CpuBackend`` is what
@@ -45,3 +46,28 @@ class CpuBackend(NumpyBackend):
         _kernels().layer_norm_backward_rows(np.ascontiguousarray(grad), np.ascontiguousarray(x), mean, rstd,
                                             np.ascontiguousarray(weight, dtype=x.dtype), gx, gw, gb)
         return gx, gw, gb
+
+    def masked_softmax(self, x, keep, scale):
+        """NumpyBackend.masked_softmax: masking, scale and max by cpu_kernels.shifted_masked_rows,
+        NumPy's exp, then cpu_kernels.normalize_rows."""
+        if keep is None or x.dtype not in _COMPILED_DTYPES or x.size == 0:
+            return super().masked_softmax(x, keep, scale)
+        n = x.shape[-1]
+        rows = np.ascontiguousarray(x).reshape(-1, n)
+        keep_rows = np.broadcast_to(keep, x.shape).reshape(-1, n)   # a copy only if keep was broadcast
+        y = np.empty_like(rows)
+        kernels = _kernels()
+        kernels.shifted_masked_rows(rows, keep_rows, x.dtype.type(scale), x.dtype.type(-np.inf), y)
+        np.exp(y, out=y)
+        kernels.normalize_rows(y)
+        return y.reshape(x.shape)
+
+    def masked_softmax_backward(self, grad, y, scale):
+        """NumpyBackend.masked_softmax_backward, by cpu_kernels.softmax_backward_rows."""
+        if y.dtype not in _COMPILED_DTYPES or grad.dtype != y.dtype or y.size == 0:
+            return super().masked_softmax_backward(grad, y, scale)
+        n = y.shape[-1]
+        gx = np.empty(y.shape, dtype=y.dtype)
+        _kernels().softmax_backward_rows(np.ascontiguousarray(grad).reshape(-1, n), np.ascontiguousarray(y).reshape(-1, n),
+                                         float(scale), gx.reshape(-1, n))
+        return gx

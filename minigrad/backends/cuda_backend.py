@@ -227,6 +227,12 @@ class CudaBackend:
         zero = xp.zeros((), dtype=z.dtype)
         return xp.where(empty, zero, self.softmax(xp.where(empty, zero, z)))
 
+    def masked_softmax_backward(self, grad, y, scale):
+        gx = self.softmax_backward(grad, y)
+        if scale != 1:
+            gx *= scale
+        return gx
+
     def log_softmax(self, x):
         return self._rows(self.k_softmax.log_softmax_forward, x)
 

@@ -152,6 +152,13 @@ class NumpyBackend:
         y /= total
         return y
 
+    def masked_softmax_backward(self, grad, y, scale):
+        """gx = scale * y * (g - sum(g * y)): softmax's gradient times the scale (0 where y is)."""
+        gx = self.softmax_backward(grad, y)
+        if scale != 1:
+            gx *= scale
+        return gx
+
     def log_softmax(self, x):
         """y = (x - max) - log sum e^(x - max)."""
         shifted = x - _row_max(x)

@@ -80,7 +80,4 @@ class MaskedSoftmax(Op):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        gx = ctx.backend.softmax_backward(g, y)
-        if ctx.scale != 1:
-            gx *= ctx.scale
-        return gx, None, None
+        return ctx.backend.masked_softmax_backward(g, y, ctx.scale), None, None
