@@ -173,9 +173,10 @@ def run_backward(seeds, retain_graph, capture=None):
                     _accumulate(kept, grad)
             if capture is not None and id(node) in capture:
                 found[id(node)] = grad
-            node.ctx.check_not_freed()  # a first backward() without retain_graph=True freed it
+            ctx = node.ctx
+            if ctx._freed:  # a first backward() without retain_graph=True freed it
+                ctx.check_not_freed()
             input_grads = _call_backward(node, grad)
-            backend = node.ctx.backend
             for parent, parent_grad in zip(node.parents, input_grads):
                 if parent is None or parent_grad is None:
                     continue
@@ -183,13 +184,14 @@ def run_backward(seeds, retain_graph, capture=None):
                     shape, dtype = parent.shape, parent.dtype
                 else:
                     shape, dtype = parent._array.shape, parent._array.dtype
-                parent_grad = sum_to_shape(backend, parent_grad, shape)
+                if parent_grad.shape != shape:
+                    parent_grad = sum_to_shape(ctx.backend, parent_grad, shape)
                 if parent_grad.dtype != dtype:
                     parent_grad = parent_grad.astype(dtype)
                 previous = grads.get(id(parent))
                 grads[id(parent)] = parent_grad if previous is None else previous + parent_grad
             if not retain_graph:
-                node.ctx.free()
+                ctx.free()
     return found
 
 
