@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from minigrad import dtypes, random
+from minigrad import dtypes
 from minigrad.autograd import inplace as inplace_ops
 from minigrad.ops import activations, dropout as dropout_op, embedding as embedding_op, losses
 from minigrad.ops import matmul as matmul_op, normalization, softmax as softmax_op
@@ -136,7 +136,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     def drop(x):
         if p == 1:
             return x * 0
-        return dropout_op.Dropout.apply(x, x._backend.asarray(random.keep_mask(x.shape, p)), p)
+        return dropout_op.Dropout.apply(x, p)
 
     return _maybe_in_place(input, inplace, "dropout_", drop)
 
