@@ -221,12 +221,17 @@ def _run_hooks(hooks, grad, device):
     return grad
 
 
-def _accumulate(tensor, grad):
+def _accumulate(tensor, grad, copy=True):
     """tensor.grad += grad (creating it on first use)."""
     if tensor.grad is None:
         # copy: the array may be shared with another tensor's gradient or a saved value (and NumPy
-        # answers 0-d arithmetic with an immutable scalar: np.array makes it a 0-d array again)
-        tensor.grad = Tensor._wrap(np.array(grad) if isinstance(grad, np.generic) else grad.copy(), tensor.device, False)
+        # answers 0-d arithmetic with an immutable scalar: np.array makes it a 0-d array again).
+        # Only a caller that knows the array is its own passes copy=False (autograd/capture.py).
+        if isinstance(grad, np.generic):
+            grad = np.array(grad)
+        elif copy:
+            grad = grad.copy()
+        tensor.grad = Tensor._wrap(grad, tensor.device, False)
     else:
         tensor.grad._array += grad  # in place, as PyTorch: names bound to .grad see the sum
         tensor.grad._version_counter.value += 1

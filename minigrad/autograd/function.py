@@ -179,6 +179,8 @@ class Function:
             ctx._saved = ()
         if cls.is_view and result._array is not raw[0] and _shares_memory(ctx.backend, result._array, raw[0]):
             args[0]._share_storage_with(result, cls.view_index(args))
+        if capture.recording is not None:  # a step being captured (mg.capture_step) writes every op down
+            capture.recording.add_op(cls, args, kwargs, result)
         return result
 
     # A Function whose output can be a *view* of its first input (the same memory, as NumPy's
@@ -224,3 +226,6 @@ def _versions_of_saved(saved, args, output, fn):
             counter = owner._version_counter
             records.append((counter, counter.value, value.shape, fn.__name__))
     return tuple(records)
+
+
+from minigrad.autograd import capture  # noqa: E402  (capture.py uses Context and Node, defined above)
