@@ -91,6 +91,10 @@ class CapturedStep:
         self.replays += 1
         return outputs if len(outputs) > 1 else outputs[0]
 
+    def tape(self, *inputs):
+        """The Tape recorded for inputs of these shapes (``print`` it to read it), or None."""
+        return self.tapes.get(tuple((x.shape, x.dtype, x.device, x.requires_grad) for x in inputs))
+
     def _eager_step(self, inputs):
         self.optimizer.zero_grad()
         outputs = self._run(inputs)
@@ -268,6 +272,23 @@ class Tape:
         self.release_after = [[] for _ in self.entries]
         for slot, i in last_reader.items():
             self.release_after[i].append(slot)
+
+    def __str__(self):
+        """The tape as text: one line per entry, ``v<slot> = Op(its inputs)``, then the backward plan's size."""
+        names = {slot: f"input{i}" for i, slot in enumerate(self.input_slots)}
+        lines = []
+        for fn, backend, needs, template, from_slots, from_tensors, kwargs, out in self.entries:
+            shown = [repr(a) if not hasattr(a, "shape") else f"array{tuple(a.shape)}" for a in template]
+            for position, slot in from_slots:
+                shown[position] = names.get(slot, f"v{slot}")
+            for position, tensor in from_tensors:
+                shown[position] = f"{'param' if tensor.requires_grad else 'tensor'}{tensor.shape}"
+            shown += [f"{k}={v!r}" for k, v in kwargs.items()]
+            name = fn.__name__ if backend is not None else f"({getattr(fn, '__qualname__', fn.__name__)})"
+            lines.append(f"v{out} = {name}({', '.join(shown)})")
+        nodes = sum(1 for step in self.plan if step[1] is not None)
+        lines.append(f"backward: {nodes} op backwards, then gradients into {len(self.plan) - nodes} leaves")
+        return "\n".join(lines)
 
     # ------------------------------------------------------------------ replay (later calls)
     def replay(self, inputs, deliver):
