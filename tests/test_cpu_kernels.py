@@ -98,3 +98,32 @@ def test_masked_softmax_keeps_nan_inf_and_unmasked_cases_as_numpy():
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
     np.testing.assert_allclose(got[1:3], want[1:3], rtol=1e-6)   # row 2: nothing kept but -inf: 0s
     np.testing.assert_array_equal(COMPILED.masked_softmax(x[1:2], None, 1.0), REFERENCE.masked_softmax(x[1:2], None, 1.0))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("weight_decay, decoupled", [(0.0, False), (0.1, False), (0.05, True)])
+def test_adam_update_matches_the_numpy_formula_over_several_steps(weight_decay, decoupled, dtype):
+    rng = np.random.default_rng(3)
+    shape = (7, 13)
+    state = {name: [rng.standard_normal(shape).astype(dtype), np.zeros(shape, dtype), np.zeros(shape, dtype)]
+             for name in ("compiled", "reference")}
+    state["reference"][0] = state["compiled"][0].copy()
+    options = dict(lr=1e-2, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=weight_decay, decoupled_weight_decay=decoupled)
+    for step in range(1, 6):
+        grad = (rng.standard_normal(shape) * 10.0 ** rng.integers(-6, 2)).astype(dtype)
+        COMPILED.adam_step(*state["compiled"][:1], grad, *state["compiled"][1:], step=step, **options)
+        REFERENCE.adam_step(*state["reference"][:1], grad, *state["reference"][1:], step=step, **options)
+    for got, want in zip(state["compiled"], state["reference"]):
+        np.testing.assert_allclose(got, want, rtol=TOLERANCE[dtype]["rtol"] * 10, atol=TOLERANCE[dtype]["atol"])
+
+
+def test_adam_update_falls_back_to_numpy_for_strided_or_mixed_arrays():
+    rng = np.random.default_rng(4)
+    wide = rng.standard_normal((4, 10))
+    runs = []
+    for backend in (COMPILED, REFERENCE):
+        param, m, v = wide[:, ::2].copy(order="F"), np.zeros((4, 5)), np.zeros((4, 5))   # Fortran order
+        backend.adam_step(param, wide[:, 1::2], m, v, step=1, lr=0.1, beta1=0.9, beta2=0.99, eps=1e-8,
+                          weight_decay=0.0, decoupled_weight_decay=False)
+        runs.append(param)
+    np.testing.assert_array_equal(*runs)

@@ -1,5 +1,5 @@
-"""The backend of device "cpu": NumpyBackend's formulas, with layer norm and the attention
-softmax run by compiled loops.
+"""The backend of device "cpu": NumpyBackend's formulas, with layer norm, the attention softmax
+and Adam's update run by compiled loops.
 
 ``NumpyBackend`` (numpy_backend.py) is every course formula in vectorised NumPy, and it stays
 the one reference: the GPU kernels and the tests are checked against it.  ``CpuBackend`` is what
@@ -10,6 +10,8 @@ each replacement equal to its NumPy formula (to float32 rounding), on awkward sh
 
 Inputs the loops do not cover (float16, empty rows) go to the NumPy formula.
 """
+import math
+
 import numpy as np
 
 from minigrad.backends.numpy_backend import NumpyBackend
@@ -71,3 +73,18 @@ class CpuBackend(NumpyBackend):
         _kernels().softmax_backward_rows(np.ascontiguousarray(grad).reshape(-1, n), np.ascontiguousarray(y).reshape(-1, n),
                                          float(scale), gx.reshape(-1, n))
         return gx
+
+    def adam_step(self, param, grad, exp_avg, exp_avg_sq, *, step, lr, beta1, beta2, eps, weight_decay,
+                  decoupled_weight_decay):
+        """NumpyBackend.adam_step, by cpu_kernels.adam_update (one pass instead of ~13)."""
+        arrays = (param, grad, exp_avg, exp_avg_sq)
+        if param.dtype not in _COMPILED_DTYPES or any(a.dtype != param.dtype or not a.flags.c_contiguous
+                                                      for a in arrays):
+            return super().adam_step(param, grad, exp_avg, exp_avg_sq, step=step, lr=lr, beta1=beta1, beta2=beta2,
+                                     eps=eps, weight_decay=weight_decay, decoupled_weight_decay=decoupled_weight_decay)
+        scalar = param.dtype.type
+        decay = 1 - lr * weight_decay if decoupled_weight_decay else 1.0
+        l2 = 0.0 if decoupled_weight_decay else weight_decay
+        _kernels().adam_update(*(a.reshape(-1) for a in arrays), scalar(beta1), scalar(beta2),
+                               scalar(lr / (1 - beta1 ** step)), scalar(1 / math.sqrt(1 - beta2 ** step)),
+                               scalar(eps), scalar(l2), scalar(decay))

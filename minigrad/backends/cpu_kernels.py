@@ -1,5 +1,5 @@
-"""Compiled CPU loops (Numba) for the row formulas NumPy cannot fuse: layer norm and the
-attention softmax.
+"""Compiled CPU loops (Numba) for the formulas NumPy cannot fuse: layer norm, the attention
+softmax, and Adam's update.
 
 NumPy runs a formula as a sequence of whole-array operations, each one pass over memory with a
 new temporary: layer norm's forward is ~7 of them (sum, subtract, squares, scale, multiply by w,
@@ -9,7 +9,9 @@ Transformer's (1536, 64) rows that measured 2.4x (forward) and 3.5x (backward) f
 NumPy formulas, and faster than PyTorch's own layer norm.  The attention softmax keeps NumPy for
 its exponentials (NumPy's exp is vectorised; a compiled loop calls exp one number at a time): the
 loops here do the masking, scaling and max before it and the normalisation after it, and its
-backward in one pass per row (3.5x faster than NumPy's).
+backward in one pass per row (3.5x faster than NumPy's).  Adam's update is ~13 NumPy passes over
+each parameter (with its gradient and two moment buffers); the loop reads each number once: 3.4x
+faster on a 14000 x 64 embedding table.
 
 The formulas are those of ``NumpyBackend`` (numpy_backend.py) named in each docstring: they stay
 the reference that the GPU kernels and tests/test_cpu_kernels.py check against; the ops'
@@ -126,3 +128,18 @@ def softmax_backward_rows(grad, y, scale, gx):
             dot += grad[r, j] * y[r, j]
         for j in range(n):
             gx[r, j] = scale * y[r, j] * (grad[r, j] - dot)
+
+
+@_compile
+def adam_update(param, grad, exp_avg, exp_avg_sq, beta1, beta2, step_size, inv_sqrt_bias2, eps, l2, decay):
+    """NumpyBackend.adam_step, one element at a time (flat contiguous arrays, scalars in their dtype):
+    g = grad + l2 * p;  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
+    p = decay * p - step_size * m / (sqrt(v) / sqrt(1 - b2^t) + eps),  step_size = lr / (1 - b1^t)."""
+    one = beta1 - beta1 + 1   # 1 in the arrays' dtype
+    for i in range(param.size):
+        g = grad[i] + l2 * param[i]
+        m = beta1 * exp_avg[i] + (one - beta1) * g
+        v = beta2 * exp_avg_sq[i] + (one - beta2) * (g * g)
+        exp_avg[i] = m
+        exp_avg_sq[i] = v
+        param[i] = decay * param[i] - step_size * (m / (np.sqrt(v) * inv_sqrt_bias2 + eps))
