@@ -78,7 +78,7 @@ class CapturedStep:
                                 f"values would be frozen at capture), got {type(x).__name__}")
         if self.eager:
             return self._eager_step(inputs)
-        signature = tuple((x.shape, x.dtype, x.device, x.requires_grad) for x in inputs)
+        signature = _signature(inputs)
         tape = self.tapes.get(signature)
         if tape is None:
             tape = self.tapes[signature] = Tape(inputs)
@@ -93,7 +93,7 @@ class CapturedStep:
 
     def tape(self, *inputs):
         """The Tape recorded for inputs of these shapes (``print`` it to read it), or None."""
-        return self.tapes.get(tuple((x.shape, x.dtype, x.device, x.requires_grad) for x in inputs))
+        return self.tapes.get(_signature(inputs))
 
     def _eager_step(self, inputs):
         self.optimizer.zero_grad()
@@ -153,6 +153,11 @@ class CapturedStep:
                           "minigrad/autograd/capture.py for the rules.", RuntimeWarning, stacklevel=3)
         self.optimizer.step()
         return _detached(outputs)
+
+
+def _signature(inputs):
+    """What must match for a tape to be replayed: each input's shape, dtype, device and requires_grad."""
+    return tuple([(x._array.shape, x._array.dtype, x.device, x.requires_grad) for x in inputs])
 
 
 def _detached(outputs):
