@@ -5,10 +5,11 @@ and Adam's update run by compiled loops.
 the one reference: the GPU kernels and the tests are checked against it.  ``CpuBackend`` is what
 tensors on "cpu" actually use.  It inherits every formula, and replaces only those that NumPy
 cannot fuse, where a compiled loop (cpu_kernels.py, Numba) computes *the same formula* in one
-pass over each row instead of one pass per NumPy operation.  tests/test_cpu_kernels.py holds
+pass over the data instead of one pass per NumPy operation.  tests/test_cpu_kernels.py holds
 each replacement equal to its NumPy formula (to float32 rounding), on awkward shapes and values.
 
-Inputs the loops do not cover (float16, empty rows) go to the NumPy formula.
+Inputs the loops do not cover (float16, empty rows, strided optimizer state) go to the NumPy
+formula.
 """
 import math
 
