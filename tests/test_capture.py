@@ -140,8 +140,11 @@ def test_what_cannot_be_replayed_is_refused_with_a_clear_error():
         h = model(a)
         h += 1
         return F.cross_entropy(h, b)
-    with pytest.raises(RuntimeError, match="changes a tensor in place"):
-        mg.capture_step(in_place, optimizer)(x, y)
+    refused = mg.capture_step(in_place, optimizer)
+    for _ in range(2):   # refused at every call: no half-recorded tape is kept
+        with pytest.raises(RuntimeError, match="changes a tensor in place"):
+            refused(x, y)
+    assert not refused.tapes
 
     def hooked(a, b):
         h = model(a)

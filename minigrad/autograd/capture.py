@@ -81,8 +81,7 @@ class CapturedStep:
         signature = _signature(inputs)
         tape = self.tapes.get(signature)
         if tape is None:
-            tape = self.tapes[signature] = Tape(inputs)
-            return self._capture(tape, inputs)
+            return self._capture(signature, inputs)
         if not tape.checked:
             return self._check(tape, inputs)
         self.optimizer.zero_grad()
@@ -114,15 +113,16 @@ class CapturedStep:
                                f"shape {outputs[0].shape} (requires_grad={outputs[0].requires_grad})")
         return outputs
 
-    def _capture(self, tape, inputs):
+    def _capture(self, signature, inputs):
         global recording
         self.optimizer.zero_grad()
-        recording = tape
+        tape = recording = Tape(inputs)
         try:
             outputs = self._run(inputs)
         finally:
             recording = None
         tape.finish(outputs)
+        self.tapes[signature] = tape      # only a complete tape is kept (a refused step raised above)
         outputs[0].backward()
         self.optimizer.step()
         return _detached(outputs)
