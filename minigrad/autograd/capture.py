@@ -36,6 +36,7 @@ the step in the mode you train in.  Random numbers drawn by ops (dropout) are dr
 replay.  Not supported (refused with an error): in-place ops, hooks and ``retain_grad`` inside
 the step, and your own ``autograd.Function`` subclasses.
 """
+import threading
 import warnings
 
 import numpy as np
@@ -169,6 +170,7 @@ class Tape:
     """One captured step: the forward entries, and the backward plan."""
 
     def __init__(self, inputs):
+        self.thread = threading.get_ident()   # only this thread's ops belong to the step
         self.checked = False
         self.slot_of = {}        # while capturing: id(array) -> slot number, for the arrays the step computes
         self.alive = []          # ... and those arrays, kept alive so that their ids stay theirs
@@ -199,6 +201,8 @@ class Tape:
 
     def add_op(self, fn, args, kwargs, result):
         """Called by Function.apply for every op of the captured step."""
+        if threading.get_ident() != self.thread:
+            return
         if not fn.on_arrays:
             raise RuntimeError(f"capture_step: {fn.__name__} is your own autograd.Function; a captured step can "
                                "replay minigrad's built-in ops only. Run this step without capture_step.")
@@ -215,6 +219,8 @@ class Tape:
 
     def add_computation(self, compute, args, result):
         """Called for a result made without an op (comparisons, ~, casts: Tensor._derived)."""
+        if threading.get_ident() != self.thread:
+            return
         template, from_slots, from_tensors = self._sources(args)
         self.entries.append((compute, None, (), tuple(template), from_slots, from_tensors, {},
                              self._new_slot(result._array)))
