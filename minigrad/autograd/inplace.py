@@ -24,6 +24,8 @@ The rules are PyTorch's:
      knows; in-place changes of other views (reshape, permute, expand) of a living tensor are
      refused with a message, because minigrad cannot rewire the base's gradient for them.
 """
+import threading
+
 from minigrad import dtypes
 from minigrad.autograd import grad_mode
 
@@ -83,7 +85,7 @@ def _keep_original_if_saved(x, ctx):
 
 def _refuse_while_capturing(name):
     from minigrad.autograd import capture
-    if capture.recording is not None:
+    if capture.recording is not None and capture.recording.thread == threading.get_ident():
         raise RuntimeError(f"capture_step: {name} changes a tensor in place, which a captured step cannot replay; use "
                            "the out-of-place op (y = x + 1, F.relu(x) without inplace=True) inside the step")
 
