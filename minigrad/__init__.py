@@ -17,7 +17,7 @@ from minigrad.creation import (tensor, as_tensor, from_numpy, zeros, ones, empty
                                rand_like, randint_like, FloatTensor, DoubleTensor, HalfTensor, LongTensor,
                                IntTensor, ShortTensor, ByteTensor, BoolTensor)
 from minigrad.random import manual_seed, seed, initial_seed, get_rng_state, set_rng_state, Generator
-from minigrad.autograd import no_grad, enable_grad, is_grad_enabled, set_grad_enabled, inference_mode
+from minigrad.autograd import no_grad, enable_grad, is_grad_enabled, set_grad_enabled, inference_mode, capture_step
 from minigrad.functions import (where, maximum, minimum, matmul, dot, cross, cat, concat, stack, exp, log, sqrt,
                                 abs, clamp, sum, mean, argmax, relu, sigmoid, tanh, softmax, transpose, reshape,
                                 flatten, allclose)

@@ -34,6 +34,20 @@ def generator() -> np.random.Generator:
     return _generator
 
 
+def keep_mask(shape, p) -> np.ndarray:
+    """A bool array of ``shape``, each element True with probability 1 - p (dropout's survivors),
+    drawn from the global generator.
+
+    Each element uses 32 random bits, u, and is kept when u >= p * 2^32 (rounded): the
+    probability is p to within 2^-33.  The bits are the generator's raw 64-bit words read as
+    pairs of 32-bit numbers, which costs half of drawing float32 uniforms and comparing them
+    (those carry only 24 random bits each)."""
+    count = int(np.prod(shape, dtype=np.int64))
+    words = _generator.bit_generator.random_raw((count + 1) // 2)
+    bits = words.view(np.uint32)[:count].reshape(shape)
+    return bits >= np.uint32(min(round(p * 2.0 ** 32), 2 ** 32 - 1))
+
+
 def get_rng_state():
     """The global generator's state (a dict), to restore later with ``set_rng_state``."""
     return _generator.bit_generator.state

@@ -18,6 +18,7 @@ the op's file holds the formula and its derivative.  In-place methods (``add_``,
 ``x[i] = v``) compute the same op and write its result into this tensor's own storage
 (``autograd/inplace.py`` explains the rules).
 """
+import operator
 import weakref
 from collections import namedtuple
 
@@ -340,7 +341,18 @@ class Tensor:
             return self
         if self.requires_grad and dtypes.is_floating(dtype) and grad_mode._enabled:
             return shape.Cast.apply(self, dtype)
-        return Tensor._wrap(self._array.astype(dtype), self.device)
+        return self._derived(lambda a: a.astype(dtype))
+
+    def _derived(self, compute, *others):
+        """A tensor that carries no gradient, computed from this tensor's array (and ``others``,
+        tensors or values) by ``compute``: comparisons, ``~``, ``any``/``all``, argmax, casts.
+        These are made here and nowhere else, so that a captured step (autograd/capture.py) can
+        record them as it records ops."""
+        raw = [o._array if isinstance(o, Tensor) else o for o in others]
+        result = Tensor._wrap(compute(self._array, *raw), self.device)
+        if capture.recording is not None:
+            capture.recording.add_computation(compute, (self, *others), result)
+        return result
 
     def float(self):
         return self._cast(dtypes.float32)
@@ -509,8 +521,7 @@ class Tensor:
 
     # ------------------------------------------------------------------ comparisons (no gradient)
     def _compare(self, other, op):
-        other = other._array if isinstance(other, Tensor) else other
-        return Tensor._wrap(op(self._array, other), self.device)
+        return self._derived(op, other)
 
     def __eq__(self, other):
         return self._compare(other, lambda a, b: a == b)
@@ -531,7 +542,7 @@ class Tensor:
         return self._compare(other, lambda a, b: a >= b)
 
     def __invert__(self):
-        return Tensor._wrap(~self._array, self.device)
+        return self._derived(operator.invert)
 
     def __and__(self, other):
         return self._compare(other, lambda a, b: a & b)
@@ -547,10 +558,12 @@ class Tensor:
     logical_not = __invert__
 
     def any(self, dim=None, keepdim=False):
-        return Tensor._wrap(self._backend.xp.asarray(self._array.any(axis=dim, keepdims=keepdim)), self.device)
+        xp = self._backend.xp
+        return self._derived(lambda a: xp.asarray(a.any(axis=dim, keepdims=keepdim)))
 
     def all(self, dim=None, keepdim=False):
-        return Tensor._wrap(self._backend.xp.asarray(self._array.all(axis=dim, keepdims=keepdim)), self.device)
+        xp = self._backend.xp
+        return self._derived(lambda a: xp.asarray(a.all(axis=dim, keepdims=keepdim)))
 
     # ------------------------------------------------------------------ reductions
     def sum(self, dim=None, keepdim=False, dtype=None):
@@ -600,20 +613,21 @@ class Tensor:
 
     def argmax(self, dim=None, keepdim=False):
         """Index of the largest value (over everything, or along ``dim``), as int64."""
-        return self._arg_reduce(self._array.argmax, dim, keepdim)
+        return self._arg_reduce("argmax", dim, keepdim)
 
     def argmin(self, dim=None, keepdim=False):
-        return self._arg_reduce(self._array.argmin, dim, keepdim)
+        return self._arg_reduce("argmin", dim, keepdim)
 
-    def _arg_reduce(self, method, dim, keepdim):
-        xp = self._backend.xp
-        if dim is None:
-            index = xp.asarray(method()).astype(np.int64)
-            return Tensor._wrap(index.reshape((1,) * self.ndim) if keepdim else index, self.device)
-        idx = method(axis=dim)
-        if keepdim:
-            idx = xp.expand_dims(idx, dim)
-        return Tensor._wrap(xp.asarray(idx).astype(np.int64), self.device)
+    def _arg_reduce(self, name, dim, keepdim):
+        xp, ndim = self._backend.xp, self.ndim
+
+        def compute(a):
+            if dim is None:
+                index = xp.asarray(getattr(a, name)()).astype(np.int64)
+                return index.reshape((1,) * ndim) if keepdim else index
+            idx = getattr(a, name)(axis=dim)
+            return xp.asarray(xp.expand_dims(idx, dim) if keepdim else idx).astype(np.int64)
+        return self._derived(compute)
 
     # ------------------------------------------------------------------ activations (also in nn.functional)
     def relu(self):
@@ -1289,7 +1303,7 @@ def _raw_index(index, backend):
 # The autograd engine and the ops are imported after Tensor is defined, because they import Tensor
 # themselves (``from minigrad.tensor import Tensor``): this is the one import loop, in plain sight.
 from minigrad import functions, random  # noqa: E402
-from minigrad.autograd import engine, grad_mode, inplace  # noqa: E402
+from minigrad.autograd import capture, engine, grad_mode, inplace  # noqa: E402
 from minigrad.ops import activations, elementwise as ew, indexing, matmul, reductions, shape, softmax  # noqa: E402
 from minigrad.ops.reductions import normalize_dims  # noqa: E402
 from minigrad import creation  # noqa: E402

@@ -29,6 +29,9 @@ B = RNG.standard_normal((5,))
 M = RNG.standard_normal((2, 5, 3))
 TARGET = np.array([1, 4, 0])
 LABELS = np.array([[1.0, -1, 1, -1, 1], [-1, -1, 1, 1, 1], [1, 1, -1, -1, 1]])
+KEEP = RNG.random((5, 5)) < 0.6   # an attention mask (True = this key may be seen); query 1 sees none
+KEEP[:, 0] = True
+KEEP[1] = False
 
 # name -> function of (a (3, 5), b (5,), m (2, 5, 3)) with every differentiable op on the GPU path
 CASES = {
@@ -48,6 +51,9 @@ CASES = {
     "multi_margin": lambda a, b, m: F.multi_margin_loss(a, on(a.device, TARGET), p=2),
     "shape_and_index": lambda a, b, m: mg.cat([a[[0, 0, 2], 1:4], m[1, :3, :]], 1).reshape(9, 2).T,
     "bce": lambda a, b, m: F.binary_cross_entropy_with_logits(a, F.sigmoid(b).detach().expand(3, 5)),
+    "attention": lambda a, b, m: (
+        F.scaled_dot_product_attention(m, m * 0.5, m, attn_mask=on(a.device, KEEP[:m.shape[1], :m.shape[1]]))
+        + F.scaled_dot_product_attention(m, m, m * b[:m.shape[2]], scale=0.3)),
 }
 
 
@@ -75,7 +81,7 @@ def test_gradients_match_cpu_and_gradcheck(name, gpu_device):
 
 
 @pytest.mark.parametrize("name", ["arithmetic", "matmul_batched", "softmax", "layer_norm", "cross_entropy",
-                                  "activations"])
+                                  "activations", "attention"])
 def test_gradcheck_float64_on_gpu(name, gpu_device):
     small = (A[:2, :3], B[:3], M[:1, :3, :2])
     fn = {"matmul_batched": lambda a, b, m: a @ m[0],

@@ -10,7 +10,9 @@
 # * **gradient clipping** by the global norm, and what one outlier batch does without it;
 # * **gradient statistics**: per-layer histograms and the update-to-data ratio, the first things to plot when
 #   training misbehaves;
-# * the precision thread: **loss scaling**, which keeps small `float16` gradients from underflowing to 0.
+# * the precision thread: **loss scaling**, which keeps small `float16` gradients from underflowing to 0;
+# * **why frameworks compile**: `mg.capture_step` records a step once and replays its arithmetic without the Python
+#   bookkeeping — and the rules such a replay must obey.
 #
 # **What this lesson assumes:** lessons 01–06: tensors, autograd (`loss.backward()` fills `p.grad`), cross-entropy,
 # and the SGD, momentum and Adam update rules. Lessons 08 and 12 use everything here.
@@ -400,6 +402,84 @@ big = np.abs(g32) > 1e-6
 np.testing.assert_allclose(recovered[big], g32[big], rtol=2e-3)      # float16 keeps ~3 significant digits
 
 # %% [markdown]
+# ## 9. Why frameworks compile: record the step once, replay its arithmetic
+#
+# A training step of a small network does two kinds of work. The **arithmetic**: NumPy's matmuls, exponentials and
+# sums. And the **bookkeeping** around every one of those calls, in Python: calling the modules, checking arguments,
+# making a `Tensor` and a graph `Node` for every result, sorting the graph for `backward`, wrapping each gradient.
+# Each costs a few microseconds, and for the `DeepNet` above on a batch of 64 so does each NumPy call: the
+# bookkeeping is a large part of the step. Yet it gives the same answer at every step — the same ops, in the same
+# order, on arrays of the same shapes; only the numbers change.
+#
+# So a framework can do it once. `mg.capture_step(loss_fn, optimizer)` runs its first call normally while
+# `Function.apply` writes every op on a **tape**: which op, where each input comes from (a step input, the result of
+# an earlier entry, or a tensor from outside such as a parameter) and its constant arguments, plus the order in which
+# `backward` visits the graph. Later calls run only the ops' own `forward` and `backward` on the raw arrays, in that
+# order, then `optimizer.step()`. This is the idea behind tinygrad's `TinyJit`, CUDA graphs and, with much more
+# machinery (fusing ops, generating kernels), `torch.compile`. Because the replay makes *the same NumPy calls*, its
+# results are not just close — they are identical:
+
+# %%
+import time
+
+mg.manual_seed(6)
+eager_net, captured_net = DeepNet(), DeepNet()
+captured_net.load_state_dict(eager_net.state_dict())
+eager_optimizer = mg.optim.SGD(eager_net.parameters(), lr=0.1)
+step = mg.capture_step(lambda x, y: F.cross_entropy(captured_net(x), y), mg.optim.SGD(captured_net.parameters(), lr=0.1))
+
+def eager_step(x, y):
+    eager_optimizer.zero_grad()
+    loss = F.cross_entropy(eager_net(x), y)
+    loss.backward()
+    eager_optimizer.step()
+    return loss
+
+batches = [(X_all[mg.tensor(b)], y_all[mg.tensor(b)]) for b in np.array_split(rng.permutation(N)[:960], 15)]
+seconds = {"eager": 0.0, "captured": 0.0}
+for epoch in range(4):
+    for x, y in batches:
+        start = time.perf_counter(); eager_loss = eager_step(x, y); eager_time = time.perf_counter() - start
+        start = time.perf_counter(); captured_loss = step(x, y); captured_time = time.perf_counter() - start
+        assert eager_loss.item() == captured_loss.item()             # the same loss, to the last bit
+        if epoch > 0:                                                # time the replays, not the recording
+            seconds["eager"] += eager_time; seconds["captured"] += captured_time
+for p, q in zip(eager_net.parameters(), captured_net.parameters()):
+    np.testing.assert_array_equal(p.numpy(), q.numpy())              # the same weights after 60 steps
+print(step.tape(*batches[0]))
+print(f"per step over the last 45: eager {seconds['eager'] / 45 * 1e6:.0f} us, "
+      f"captured {seconds['captured'] / 45 * 1e6:.0f} us")
+assert step.replays == 58                                            # call 1 records, call 2 checks, then replays
+
+# %% [markdown]
+# The tape of this step is six ops: what is left of a step once the bookkeeping is gone. The replay is typically a
+# third faster here; the printed times depend on your machine and how busy it is (`python benchmarks/overhead.py
+# --threads 1` measures the same trade on the benchmark MLP, against the same step written by hand in NumPy). For a
+# large model the arithmetic dominates and the replay saves little: recording pays where the ops are small.
+#
+# The price is a set of **rules**, the same for every framework that records: the step must do the same work at every
+# call. A new input shape records a new tape (each is kept). Everything that depends on the inputs must be computed
+# with tensor operations: a value read on the host with `.item()` or `.numpy()` and turned back into a tensor, or a
+# Python `if` on a value, is *frozen* at the recording. `capture_step` guards against that: its second call replays the
+# tape **and** runs the step normally on the same inputs and random numbers, and unless the two agree to the last bit it
+# warns and runs eagerly from then on. Here a scale read with `.item()` gets caught:
+
+# %%
+import warnings
+
+def frozen_loss(x, y):
+    scale = x.abs().mean().item()                  # a Python float: the tape cannot see where it came from
+    return F.cross_entropy(captured_net(x) * scale, y)
+
+careless = mg.capture_step(frozen_loss, mg.optim.SGD(captured_net.parameters(), lr=0.0))
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    for x, y in batches[:3]:
+        careless(x, y)
+print(caught[0].message)
+assert careless.eager and careless.replays == 0
+
+# %% [markdown]
 # > **Common mistakes**
 # > * **Layers in a plain list** (`self.layers = [...]`): `parameters()` does not see them, so the optimizer never
 # >   updates them and `state_dict` does not save them. Use `nn.ModuleList` (or `nn.Sequential`).
@@ -415,6 +495,8 @@ np.testing.assert_allclose(recovered[big], g32[big], rtol=2e-3)      # float16 k
 # >   gradients by one factor, computed from the global norm.
 # > * **Evaluating in training mode**: dropout stays on. `model.eval()` and `with mg.no_grad():` for evaluation,
 # >   `model.train()` before the next epoch.
+# > * **Switching a captured step's mode**: `model.eval()` does not reach a tape recorded in training mode (its
+# >   dropout ops are on the tape). Capture the training step; evaluate with the model itself.
 
 # %% [markdown]
 # ## Exercises

@@ -178,9 +178,10 @@ def run_backward(seeds, retain_graph, capture=None):
                     _accumulate(kept, grad)
             if capture is not None and id(node) in capture:
                 found[id(node)] = grad
-            node.ctx.check_not_freed()  # a first backward() without retain_graph=True freed it
+            ctx = node.ctx
+            if ctx._freed:  # a first backward() without retain_graph=True freed it
+                ctx.check_not_freed()
             input_grads = _call_backward(node, grad)
-            backend = node.ctx.backend
             for parent, parent_grad in zip(node.parents, input_grads):
                 if parent is None or parent_grad is None:
                     continue
@@ -188,13 +189,14 @@ def run_backward(seeds, retain_graph, capture=None):
                     shape, dtype = parent.shape, parent.dtype
                 else:
                     shape, dtype = parent._array.shape, parent._array.dtype
-                parent_grad = sum_to_shape(backend, parent_grad, shape)
+                if parent_grad.shape != shape:
+                    parent_grad = sum_to_shape(ctx.backend, parent_grad, shape)
                 if parent_grad.dtype != dtype:
                     parent_grad = parent_grad.astype(dtype)
                 previous = grads.get(id(parent))
                 grads[id(parent)] = parent_grad if previous is None else previous + parent_grad
             if not retain_graph:
-                node.ctx.free()
+                ctx.free()
     return found
 
 
@@ -232,12 +234,17 @@ def _run_post_accumulate_hooks(leaf):
             hook(leaf)
 
 
-def _accumulate(tensor, grad):
+def _accumulate(tensor, grad, copy=True):
     """tensor.grad += grad (creating it on first use)."""
     if tensor.grad is None:
         # copy: the array may be shared with another tensor's gradient or a saved value (and NumPy
-        # answers 0-d arithmetic with an immutable scalar: np.array makes it a 0-d array again)
-        tensor.grad = Tensor._wrap(np.array(grad) if isinstance(grad, np.generic) else grad.copy(), tensor.device, False)
+        # answers 0-d arithmetic with an immutable scalar: np.array makes it a 0-d array again).
+        # Only a caller that knows the array is its own passes copy=False (autograd/capture.py).
+        if isinstance(grad, np.generic):
+            grad = np.array(grad)
+        elif copy:
+            grad = grad.copy()
+        tensor.grad = Tensor._wrap(grad, tensor.device, False)
     else:
         tensor.grad._array += grad  # in place, as PyTorch: names bound to .grad see the sum
         tensor.grad._version_counter.value += 1

@@ -132,8 +132,8 @@ class Function:
     def apply(cls, *args, **kwargs):
         """Run ``forward`` and wrap its result in a Tensor that remembers (this Function, ctx,
         where each input's gradient goes) when a gradient will be needed."""
-        # one pass over the arguments: unwrap tensors, find the device, note where gradients go
-        raw, inputs, needs, parents = [], [], [], []
+        # one pass over the arguments: unwrap tensors, find the device, note which want a gradient
+        raw, needs = [], []
         device = None
         for a in args:
             if isinstance(a, Tensor):
@@ -144,14 +144,10 @@ class Function:
                         f"{cls.__name__}: expected all tensors on one device, but found {str(device)!r} and "
                         f"{str(a.device)!r}; move one with .to({str(device)!r}) or .to({str(a.device)!r}).")
                 raw.append(a._array)
-                inputs.append(a)
                 needs.append(a.requires_grad)
-                parents.append((a if a._node is None else a._node) if a.requires_grad else None)
             else:
                 raw.append(a)
-                inputs.append(None)
                 needs.append(False)
-                parents.append(None)
         if device is None:
             raise TypeError(f"{cls.__name__}.apply needs at least one Tensor argument")
         ctx = Context(_backends.get(device) or get_backend(device))
@@ -174,13 +170,17 @@ class Function:
                                 "(minigrad's Function supports a single output)")
         result = Tensor._wrap(out, device, requires_grad)
         if requires_grad:
-            result._node = Node(cls, ctx, tuple(parents), out.shape, out.dtype)
+            # where each input's gradient goes: its Node, the input itself if it is a leaf, or nowhere
+            parents = tuple([(a if a._node is None else a._node) if need else None for a, need in zip(args, needs)])
+            result._node = Node(cls, ctx, parents, out.shape, out.dtype)
             if ctx._saved:
-                ctx._saved_versions = _versions_of_saved(ctx._saved, inputs, result, cls)
+                ctx._saved_versions = _versions_of_saved(ctx._saved, args, result, cls)
         else:
             ctx._saved = ()
         if cls.is_view and result._array is not raw[0] and _shares_memory(ctx.backend, result._array, raw[0]):
-            inputs[0]._share_storage_with(result, cls.view_index(args))
+            args[0]._share_storage_with(result, cls.view_index(args))
+        if capture.recording is not None:  # a step being captured (mg.capture_step) writes every op down
+            capture.recording.add_op(cls, args, kwargs, result)
         return result
 
     # A Function whose output can be a *view* of its first input (the same memory, as NumPy's
@@ -206,18 +206,26 @@ def _shares_memory(backend, a, b):
     return hasattr(b, "shape") and backend.xp.may_share_memory(a, b)
 
 
-def _versions_of_saved(saved, inputs, output, fn):
+def _versions_of_saved(saved, args, output, fn):
     """For each saved value that belongs to an input or to the output, remember its version
     counter and version now, so that an in-place change before backward is caught."""
     records = []
     for value in saved:
         if value is None:
             continue
-        if isinstance(value, Tensor):
-            owner = value
-        else:
-            owner = next((t for t in (*inputs, output) if t is not None and t._array is value), None)
+        owner = value if isinstance(value, Tensor) else None
+        if owner is None:
+            if value is output._array:
+                owner = output
+            else:
+                for a in args:
+                    if isinstance(a, Tensor) and a._array is value:
+                        owner = a
+                        break
         if owner is not None:
             counter = owner._version_counter
-            records.append((counter, counter.value, owner.shape, fn.__name__))
+            records.append((counter, counter.value, value.shape, fn.__name__))
     return tuple(records)
+
+
+from minigrad.autograd import capture  # noqa: E402  (capture.py uses Context and Node, defined above)

@@ -24,12 +24,15 @@ The rules are PyTorch's:
      knows; in-place changes of other views (reshape, permute, expand) of a living tensor are
      refused with a message, because minigrad cannot rewire the base's gradient for them.
 """
+import threading
+
 from minigrad import dtypes
 from minigrad.autograd import grad_mode
 
 
 def apply(x, name, compute):
     """Change ``x`` in place to ``compute(x)``, where ``compute`` is the out-of-place op."""
+    _refuse_while_capturing(name)
     result = compute(x)
     if not result.requires_grad:  # nothing is recorded: just write
         _write(x, result, name)
@@ -80,11 +83,19 @@ def _keep_original_if_saved(x, ctx):
     ctx._saved_versions = tuple(record for record in ctx._saved_versions if record[0] is not counter)
 
 
+def _refuse_while_capturing(name):
+    from minigrad.autograd import capture
+    if capture.recording is not None and capture.recording.thread == threading.get_ident():
+        raise RuntimeError(f"capture_step: {name} changes a tensor in place, which a captured step cannot replay; use "
+                           "the out-of-place op (y = x + 1, F.relu(x) without inplace=True) inside the step")
+
+
 def set_item(x, index, value):
     """``x[index] = value``, in place: recorded as the op SetItem while autograd records."""
     from minigrad.ops.indexing import SetItem
     from minigrad.tensor import Tensor
 
+    _refuse_while_capturing("x[index] = value")
     value_requires_grad = isinstance(value, Tensor) and value.requires_grad
     if grad_mode._enabled and (x.requires_grad or value_requires_grad):
         if isinstance(value, Tensor) and value.device != x.device:

@@ -15,14 +15,16 @@ There are two kinds of backend method:
   Both NumPy and CuPy speak the same API, so the glue is written once.
 * the **course formulas** — matmul, the activations, softmax / log-softmax, the fused
   losses, layer norm, embedding, the reductions and the optimizer updates.  On the CPU they are
-  plain NumPy (``numpy_backend.py``).  On "cuda" and "cudasim" they launch the hand-written
-  Numba kernels of the top-level ``kernels/`` package (``cuda_backend.py``).
+  plain NumPy (``numpy_backend.py``, the reference every other backend is checked against;
+  ``cpu_backend.py`` runs the one NumPy cannot fuse, layer norm, as compiled loops).  On "cuda"
+  and "cudasim" they launch the hand-written Numba kernels of the top-level ``kernels/``
+  package (``cuda_backend.py``).
 
 So adding a device means writing one backend class — never touching an op.
 
 Devices
 -------
-``"cpu"``      NumPy arrays, NumPy maths.
+``"cpu"``      NumPy arrays, NumPy maths (layer norm compiled with Numba).
 ``"cuda"``     CuPy arrays on an NVIDIA GPU, minigrad's CUDA kernels.
 ``"cudasim"``  NumPy arrays, the *same* CUDA kernels run by Numba's CUDA simulator
                (slow, but needs no GPU: this is how the kernels are tested everywhere).
@@ -107,8 +109,8 @@ def get_backend(device):
     backend = _backends.get(device)
     if backend is None:
         if device == "cpu":
-            from minigrad.backends.numpy_backend import NumpyBackend
-            backend = NumpyBackend()
+            from minigrad.backends.cpu_backend import CpuBackend
+            backend = CpuBackend()
         else:
             from minigrad.backends.cuda_backend import CudaBackend
             backend = CudaBackend(simulate=(device == "cudasim"))

@@ -216,6 +216,25 @@ class CudaBackend:
     def softmax_backward(self, grad, y):
         return self._rows(self.k_softmax.softmax_backward, grad, y)
 
+    def masked_softmax(self, x, keep, scale):
+        """NumpyBackend.masked_softmax, as glue around the softmax kernel: forbidden entries become
+        -inf, and a row with nothing kept is given zeros (the kernel's e^(-inf - -inf) would be nan)
+        and then zeroed."""
+        xp = self.xp
+        z = x * scale
+        if keep is None:
+            return self.softmax(z)
+        z = xp.where(keep, z, xp.asarray(-np.inf, dtype=z.dtype))
+        empty = (z == -np.inf).all(axis=-1, keepdims=True)
+        zero = xp.zeros((), dtype=z.dtype)
+        return xp.where(empty, zero, self.softmax(xp.where(empty, zero, z)))
+
+    def masked_softmax_backward(self, grad, y, scale):
+        gx = self.softmax_backward(grad, y)
+        if scale != 1:
+            gx *= scale
+        return gx
+
     def log_softmax(self, x):
         return self._rows(self.k_softmax.log_softmax_forward, x)
 

@@ -17,7 +17,6 @@ from minigrad.ops import activations, dropout as dropout_op, embedding as embedd
 from minigrad.ops import matmul as matmul_op, normalization, softmax as softmax_op
 from minigrad.ops import normalize as normalize_op, padding
 from minigrad.ops.losses import check_reduction, legacy_reduction
-from minigrad.random import generator
 from minigrad.tensor import Tensor, check_broadcastable
 
 
@@ -137,8 +136,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     def drop(x):
         if p == 1:
             return x * 0
-        keep = generator().random(x.shape, dtype=np.float32) >= p
-        return dropout_op.Dropout.apply(x, x._backend.asarray(keep), p)
+        return dropout_op.Dropout.apply(x, p)
 
     return _maybe_in_place(input, inplace, "dropout_", drop)
 
@@ -310,24 +308,23 @@ def attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
     if enable_gqa:
         key, value = _repeat_heads(query, key), _repeat_heads(query, value)
     length, source_length = query.shape[-2], key.shape[-2]
+    scale = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
     scores = query @ key.transpose(-2, -1)
-    scores = scores / math.sqrt(query.shape[-1]) if scale is None else scores * scale
     if is_causal:
         xp = query._backend.xp
         attn_mask = Tensor._wrap(xp.tril(xp.ones((length, source_length), dtype=bool)), query.device)
-    if attn_mask is not None:
-        if attn_mask.dtype == dtypes.bool_:
-            scores = scores.masked_fill(~attn_mask, float("-inf"))
-        elif dtypes.is_floating(attn_mask.dtype):
-            scores = scores + attn_mask.to(scores.dtype)
-        else:
-            raise TypeError(f"scaled_dot_product_attention: attn_mask must be bool (True = take part) or float "
-                            f"(added to the scores), got {attn_mask.dtype}")
-    if attn_mask is not None and not is_causal:  # a query that may see no key: weights 0, not 0/0
-        nothing_to_see = (scores == float("-inf")).all(-1, keepdim=True)
+    if attn_mask is None or attn_mask.dtype == dtypes.bool_:
+        # scale, mask and softmax as one op (ops/softmax.py); a query that may see no key gets 0 weights
+        if attn_mask is not None:
+            check_broadcastable("scaled_dot_product_attention (attn_mask)", attn_mask.shape, scores.shape)
+        weights = softmax_op.MaskedSoftmax.apply(scores, attn_mask, scale)
+    elif dtypes.is_floating(attn_mask.dtype):
+        scores = scores * scale + attn_mask.to(scores.dtype)
+        nothing_to_see = (scores == float("-inf")).all(-1, keepdim=True)  # a query that may see no key
         weights = softmax(scores.masked_fill(nothing_to_see, 0.0), dim=-1).masked_fill(nothing_to_see, 0.0)
     else:
-        weights = softmax(scores, dim=-1)
+        raise TypeError(f"scaled_dot_product_attention: attn_mask must be bool (True = take part) or float "
+                        f"(added to the scores), got {attn_mask.dtype}")
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, training=True)
     return weights @ value, weights

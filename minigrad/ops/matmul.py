@@ -82,21 +82,22 @@ class Linear(Op):
         if x.shape[-1] != weight.shape[1]:
             raise RuntimeError(f"linear: input of shape {x.shape} has {x.shape[-1]} features but the weight "
                                f"{weight.shape} expects {weight.shape[1]}")
-        x2 = x.reshape(-1, x.shape[-1])
+        x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])    # the leading axes as one (rows, in)
         ctx.save_for_backward(x2, weight)
         ctx.x_shape = x.shape
         y = ctx.backend.matmul(x2, weight, transpose_b=True)
         if bias is not None:
             y += bias
-        return y.reshape(x.shape[:-1] + (weight.shape[0],))
+        return y if x.ndim == 2 else y.reshape(x.shape[:-1] + (weight.shape[0],))
 
     @staticmethod
     def backward(ctx, g):
         x2, weight = ctx.saved_tensors
-        g2 = g.reshape(-1, g.shape[-1])
+        g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
-            gx = ctx.backend.matmul(g2, weight).reshape(ctx.x_shape)
+            gx = ctx.backend.matmul(g2, weight)
+            gx = gx if len(ctx.x_shape) == 2 else gx.reshape(ctx.x_shape)
         if ctx.needs_input_grad[1]:
             gw = ctx.backend.matmul(g2, x2, transpose_a=True)
         if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]:

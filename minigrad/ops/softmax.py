@@ -9,6 +9,11 @@ Log-softmax y_i = x_i - m - log sum_j e^{x_j - m}      (the log-sum-exp trick)
     dy_i/dx_k = delta_ik - softmax_k,  hence   gx_k = g_k - softmax_k * sum_i g_i,
     with softmax_k = e^{y_k}.
 
+Masked softmax (the attention weights)  y_j = keep_j e^{s x_j} / sum_k keep_k e^{s x_k}
+    for a bool ``keep`` (False = this key is not allowed) and a scale s, and y = 0 on a row where
+    nothing is kept.  It is softmax(s x) with the forbidden x_j set to -inf, so the gradient is
+    softmax's, times s:  gx_k = s y_k (g_k - sum_i g_i y_i)  (0 where keep is False, as y is).
+
 The backend works on the last axis; another ``dim`` is moved to the end and back.
 """
 from minigrad.autograd.function import Op
@@ -56,3 +61,23 @@ class LogSoftmax(Op):
         (y,) = ctx.saved_tensors
         xp = ctx.backend.xp
         return _from_last(xp, ctx.backend.log_softmax_backward(_to_last(xp, g, ctx.dim), y), ctx.dim), None
+
+
+class MaskedSoftmax(Op):
+    """y = softmax(scale * x) over the last axis where ``keep`` is True, 0 elsewhere (and a row with
+    nothing kept is all 0).    gx = scale * y * (g - sum(g * y)).
+
+    One op for what attention needs between ``Q K^T`` and ``weights @ V``: the scale, the mask and
+    the softmax in one pass each, instead of three ops and two fix-ups of empty rows."""
+
+    @staticmethod
+    def forward(ctx, x, keep, scale):
+        y = ctx.backend.masked_softmax(x, keep, scale)
+        ctx.save_for_backward(y)
+        ctx.scale = scale
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return ctx.backend.masked_softmax_backward(g, y, ctx.scale), None, None

@@ -1,7 +1,6 @@
 """``Adam`` and ``AdamW``: per-parameter step sizes from running averages of the gradient."""
 import math
 
-from minigrad.backends import get_backend
 from minigrad.optim.optimizer import Optimizer, gradient_of, refuse_differentiable, state_zeros
 
 
@@ -49,6 +48,8 @@ class Adam(Optimizer):
     def step(self):
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
+            hyper = dict(lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
+                         decoupled_weight_decay=group["decoupled_weight_decay"])
             for param in group["params"]:
                 if param.grad is None:
                     continue
@@ -59,17 +60,14 @@ class Adam(Optimizer):
                     state["exp_avg_sq"] = state_zeros(param)
                 state["step"] += 1
                 grad = gradient_of(param, group["maximize"])
-                options = dict(step=state["step"], lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
-                               weight_decay=group["weight_decay"],
-                               decoupled_weight_decay=group["decoupled_weight_decay"])
                 if group["amsgrad"]:
                     if "max_exp_avg_sq" not in state:
                         state["max_exp_avg_sq"] = state_zeros(param)
-                    _amsgrad_step(get_backend(param.device).xp, param._array, grad, state["exp_avg"]._array,
-                                  state["exp_avg_sq"]._array, state["max_exp_avg_sq"]._array, **options)
+                    _amsgrad_step(param._backend.xp, param._array, grad, state["exp_avg"]._array,
+                                  state["exp_avg_sq"]._array, state["max_exp_avg_sq"]._array, step=state["step"], **hyper)
                 else:
-                    get_backend(param.device).adam_step(param._array, grad, state["exp_avg"]._array,
-                                                        state["exp_avg_sq"]._array, **options)
+                    param._backend.adam_step(param._array, grad, state["exp_avg"]._array, state["exp_avg_sq"]._array,
+                                             step=state["step"], **hyper)
 
 
 def _amsgrad_step(xp, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, beta1, beta2, eps,

@@ -1,5 +1,4 @@
 """``SGD``: stochastic gradient descent, with optional momentum, Nesterov and weight decay."""
-from minigrad.backends import get_backend
 from minigrad.optim.optimizer import Optimizer, gradient_of, refuse_differentiable, state_zeros
 
 
@@ -40,15 +39,16 @@ class SGD(Optimizer):
 
     def step(self):
         for group in self.param_groups:
+            options = dict(lr=group["lr"], momentum=group["momentum"], dampening=group["dampening"],
+                           weight_decay=group["weight_decay"], nesterov=group["nesterov"])
             for param in group["params"]:
                 if param.grad is None:
                     continue
-                buffer = self.state.get(param, {}).get("momentum_buffer")  # plain SGD keeps no state
+                state = self.state.get(param)  # plain SGD keeps no state
+                buffer = None if state is None else state.get("momentum_buffer")
                 first_step = buffer is None
                 if group["momentum"] != 0 and buffer is None:
                     buffer = state_zeros(param)
                     self.state.setdefault(param, {})["momentum_buffer"] = buffer
-                get_backend(param.device).sgd_step(
-                    param._array, gradient_of(param, group["maximize"]), None if buffer is None else buffer._array,
-                    lr=group["lr"], momentum=group["momentum"], dampening=group["dampening"],
-                    weight_decay=group["weight_decay"], nesterov=group["nesterov"], first_step=first_step)
+                param._backend.sgd_step(param._array, gradient_of(param, group["maximize"]),
+                                        None if buffer is None else buffer._array, first_step=first_step, **options)
