@@ -6,12 +6,13 @@
                      "complete", or "incomplete" with how far it got
       vocab.json     the word vocabulary (minigrad.text.Vocab.save)            -- word runs
       tokenizer.json the byte-pair-encoding tokenizer (BPETokenizer.save)      -- bpe runs
-      weights.mg     the weights to use: those of the best validation so far
+      weights.safetensors  the weights to use: those of the best validation so far (runs written before
+                     minigrad used safetensors have weights.mg instead; they still load)
       metrics.json   per-epoch training and validation numbers (and, once complete, the test numbers)
       curves.png     loss and accuracy curves
       resume/        only while incomplete: everything ``train --resume`` needs to continue exactly
-                     (state.json: counters, random streams, history; tensors.mg: raw weights,
-                     optimizer moments, weight average)
+                     (state.json: counters, random streams, history; tensors.safetensors: raw
+                     weights, optimizer moments, weight average)
 
 **Never half-old, half-new.**  ``save_run`` writes all the files into a fresh hidden folder beside
 ``RUN_DIR`` and then swaps it in with two renames (``RUN_DIR`` -> ``.RUN_DIR.old-PID``, new ->
@@ -24,11 +25,12 @@ any moment ``RUN_DIR`` is one whole checkpoint.  (If the process is killed betwe
 refuses any other non-empty folder always.  ``new_run_dir`` picks a fresh ``runs/NAME-N``.
 
 ``load_run`` rebuilds the model from ``config.json`` and checks that the files belong together: a
-``vocab.json``/``tokenizer.json`` or ``weights.mg`` from another run, or a damaged file, raises
+``vocab.json``/``tokenizer.json`` or weights from another run, or a damaged file, raises
 ``RunFolderError`` naming the file and the problem, instead of silently predicting nonsense.
 
 The tensor files are written and read by ``write_tensors``/``read_tensors`` only, the one place
-that knows their format (``mg.save`` today).
+that knows their format (``mg.save``: safetensors), and found by ``tensor_file``, the one place
+that knows their names, old and new.
 """
 from __future__ import annotations
 
@@ -52,8 +54,10 @@ RUN_FORMAT = "minigrad-sentiment-run"
 RUN_VERSION = 2             # 2: "status" and "progress"; version 1 folders (always complete) still load
 READABLE_VERSIONS = (1, 2)
 CONFIG_FILE, VOCAB_FILE, TOKENIZER_FILE, WEIGHTS_FILE, METRICS_FILE, CURVES_FILE = (
-    "config.json", "vocab.json", "tokenizer.json", "weights.mg", "metrics.json", "curves.png")
-RESUME_DIR, RESUME_STATE_FILE, RESUME_TENSORS_FILE = "resume", "state.json", "tensors.mg"
+    "config.json", "vocab.json", "tokenizer.json", "weights.safetensors", "metrics.json", "curves.png")
+RESUME_DIR, RESUME_STATE_FILE, RESUME_TENSORS_FILE = "resume", "state.json", "tensors.safetensors"
+# What runs written before minigrad used safetensors call their tensor files (mg.load still reads them).
+LEGACY_NAMES = {WEIGHTS_FILE: "weights.mg", RESUME_TENSORS_FILE: "tensors.mg"}
 # Which file holds the tokenizer, and how to read it, for each value of config["tokenizer"].
 TOKENIZER_FILES = {"word": (VOCAB_FILE, Vocab.load), "bpe": (TOKENIZER_FILE, BPETokenizer.load)}
 
@@ -72,6 +76,14 @@ def vocab_fingerprint(vocab: Vocab | BPETokenizer) -> str:
 
 
 # ------------------------------------------------------------------ the tensor file format (one owner)
+def tensor_file(folder, name=WEIGHTS_FILE) -> Path:
+    """The file to read for ``name`` in ``folder``: ``name`` itself, or in a run written before minigrad used
+    safetensors, its old name (``weights.mg``, ``tensors.mg``).  Always ``name`` when neither exists."""
+    path = Path(folder) / name
+    legacy = Path(folder) / LEGACY_NAMES.get(name, name)
+    return legacy if not path.exists() and legacy.exists() else path
+
+
 def write_tensors(path, tensors: dict) -> None:
     """Write a flat ``{name: Tensor}`` dict (on the CPU) to ``path``."""
     mg.save({name: tensor.to("cpu") for name, tensor in tensors.items()}, path)
@@ -204,7 +216,7 @@ def save_run(run_dir, model: TransformerClassifier, vocab: Vocab | BPETokenizer,
 
 
 def _write_resume_state(folder: Path, resume: dict, best_is_weights: bool) -> None:
-    """Tensors (raw weights, optimizer moments, weight average) to tensors.mg, the rest to state.json."""
+    """Tensors (raw weights, optimizer moments, weight average) to tensors.safetensors, the rest to state.json."""
     folder.mkdir()
     tensors = {f"model.{name}": value for name, value in resume["model"].items()}
     tensors.update({f"average.{i}": value for i, value in enumerate(resume["average"])})
@@ -234,7 +246,7 @@ def read_resume_state(run_dir) -> dict:
         state = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise RunFolderError(f"{path} is damaged ({_one_line(error)}); the run cannot be resumed") from None
-    tensors = read_tensors(folder / RESUME_TENSORS_FILE)
+    tensors = read_tensors(tensor_file(folder, RESUME_TENSORS_FILE))
     optimizer_state = {}
     for name, value in tensors.items():
         if name.startswith("optimizer."):
@@ -243,7 +255,7 @@ def read_resume_state(run_dir) -> dict:
     for index, values in state["optimizer_numbers"].items():
         optimizer_state.setdefault(int(index), {}).update(values)
     model_state = {name[len("model."):]: value for name, value in tensors.items() if name.startswith("model.")}
-    best = read_tensors(run_dir / WEIGHTS_FILE) if state["best_is_weights"] else None
+    best = read_tensors(tensor_file(run_dir)) if state["best_is_weights"] else None
     return {"model": model_state, "optimizer": {"state": optimizer_state, "param_groups": state["optimizer_groups"]},
             "scheduler": state["scheduler"], "average": [tensors[f"average.{i}"] for i in range(state["averages"])],
             "rng": state["rng"], "global_rng": state["global_rng"], "loop": state["loop"],
@@ -320,7 +332,7 @@ def load_run(run_dir, device: str = "cpu"):
     except (TypeError, ValueError) as error:
         raise RunFolderError(f"{run_dir / CONFIG_FILE}: the \"model\" entry does not describe a "
                              f"TransformerClassifier ({_one_line(error)})") from None
-    weights_path = run_dir / WEIGHTS_FILE
+    weights_path = tensor_file(run_dir)
     state = read_tensors(weights_path)
     try:
         model.load_state_dict(state)
