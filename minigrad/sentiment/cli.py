@@ -9,6 +9,8 @@
     python -m minigrad.sentiment explain runs/sst2 "the plot was dull but the acting was superb"
     python -m minigrad.sentiment pretrain --data path/to/SST-2 --out runs/mlm
     python -m minigrad.sentiment train --data path/to/SST-2 --init runs/mlm --out runs/sst2-ft
+    python -m minigrad.sentiment train --data sst2 --d-model 16 --heads 2 --d-ff 32 --teacher runs/sst2
+    python -m minigrad.sentiment compress runs/sst2 --quantize int8      # or --prune 0.5, --low-rank 0.5
 
 How long each takes is measured in the README ("Measured").  Every problem a user can fix (bad
 option values, missing or malformed data, a run folder that would be overwritten, a damaged run
@@ -78,6 +80,14 @@ def fraction(text):
     value = _number(float, text)
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 0 and below 1, got {text}")
+    return value
+
+
+def unit_interval(text):
+    """A number in [0, 1]: the weight of the teacher's term in distillation."""
+    value = _number(float, text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
     return value
 
 
@@ -186,6 +196,14 @@ def build_parser() -> argparse.ArgumentParser:
                             "are reused; default: random weights)")
     tokenizer_options(train, "training sentences")
     train.add_argument("--max-train", type=positive_int, default=None, help="use at most N training sentences (default: all)")
+    train.add_argument("--teacher", action="append", default=None, metavar="RUN",
+                       help="knowledge distillation: also learn from the softened probabilities of this trained "
+                            "classifier run; repeat for an ensemble, whose probabilities are averaged (see "
+                            "minigrad/sentiment/distill.py)")
+    train.add_argument("--temperature", type=positive_float, help="with --teacher: the softening temperature T "
+                                                                  "(default 2)")
+    train.add_argument("--alpha", type=unit_interval, help="with --teacher: the weight of the teacher's term, in "
+                                                           "[0, 1]; the labels get 1 - alpha (default 0.5)")
 
     evaluate = commands.add_parser("evaluate", help="score a run folder on a data set")
     evaluate.add_argument("run_dir")

@@ -148,6 +148,7 @@ def cmd_train(args, out=print, step_hook=None) -> dict:
         spec = {"data": args.data, "sst2_dir": args.sst2_dir, "text_column": args.text_column,
                 "label_column": args.label_column, "labels": args.labels, "max_train": args.max_train,
                 "seed": args.seed, "val_fraction": args.val_fraction, "init": args.init}
+        spec.update(_distillation_spec(args))
     data = load_sentiment_data(spec["data"], spec["sst2_dir"], spec["max_train"], spec["seed"], spec["val_fraction"],
                                text_column=spec["text_column"], label_column=spec["label_column"],
                                label_names=spec["labels"])
@@ -216,7 +217,35 @@ def cmd_train(args, out=print, step_hook=None) -> dict:
                             metrics=metrics or {"history": snapshot["history"]}, weights=snapshot["weights"],
                             status=status, progress=_progress_of(snapshot), resume=snapshot.get("resume"))
 
-    return _finish_training(args, out, out_dir, model, encoder, data, options, save, resume, step_hook, began)
+    loss_hook = _distillation_hook(spec, data, device, out)
+    return _finish_training(args, out, out_dir, model, encoder, data, options, save, resume, step_hook, began,
+                            loss_hook)
+
+
+def _distillation_spec(args) -> dict:
+    """``--teacher``/``--temperature``/``--alpha`` as recorded in the run's spec (empty without a teacher)."""
+    from .distill import DEFAULT_ALPHA, DEFAULT_TEMPERATURE
+
+    if not args.teacher:
+        given = [name for name in ("temperature", "alpha") if getattr(args, name) is not None]
+        if given:
+            raise CliError(f"--{given[0]} is a setting of knowledge distillation: give a trained run with --teacher "
+                           f"RUN, or drop --{given[0]}")
+        return {}
+    return {"teachers": list(args.teacher), "temperature": _pick(args.temperature, DEFAULT_TEMPERATURE),
+            "alpha": _pick(args.alpha, DEFAULT_ALPHA)}
+
+
+def _distillation_hook(spec, data, device, out):
+    """The loop's loss hook for a run with teachers (None without): their table over the training sentences."""
+    from .distill import DistillationHook, teacher_table
+
+    if not spec.get("teachers"):
+        return None
+    out(f"distilling from {len(spec['teachers'])} teacher(s) at temperature {spec['temperature']}, "
+        f"alpha {spec['alpha']} (the labels weigh {1 - spec['alpha']:g})")
+    table = teacher_table(spec["teachers"], data.train.texts, data.label_names, spec["temperature"], device, log=out)
+    return DistillationHook(table, spec["temperature"], spec["alpha"], device)
 
 
 def _initial_model(args, settings, num_classes):
@@ -243,7 +272,8 @@ def _initial_model(args, settings, num_classes):
     return model, encoder.vocab, note
 
 
-def _finish_training(args, out, out_dir, model, encoder, data, options, save, resume, step_hook, began):
+def _finish_training(args, out, out_dir, model, encoder, data, options, save, resume, step_hook, began,
+                     loss_hook=None):
     from minigrad.data import bag_of_words_baseline
 
     from .metrics import format_metrics
@@ -251,7 +281,7 @@ def _finish_training(args, out, out_dir, model, encoder, data, options, save, re
 
     try:
         history = fit(model, encoder, data.train, data.val, options, save=save, resume=resume, log=out,
-                      step_hook=step_hook)
+                      step_hook=step_hook, loss_hook=loss_hook)
     except TrainingInterrupted as stop:
         raise Stopped(_stopped_message(out_dir, stop.snapshot, "train")) from None
     test = evaluate(model, encoder, data.test, options.device, len(data.label_names))

@@ -6,7 +6,8 @@ A *task* says what one batch's loss is and how to score the model; the loop does
     scheduler = linear warm-up over the first steps, then a cosine to 0 at the last step
     for epoch in 1..epochs:
         for batch in task.batches(epoch):            (the same batches for the same seed and epoch)
-            loss = task.loss(model, batch, rng)      (rng: the task's own random draws, e.g. masking)
+            loss, outputs = task.loss(model, batch, rng)  (rng: the task's own random draws, e.g. masking)
+            loss = loss_hook(loss, outputs, batch)   (optional: e.g. distillation mixes in a teacher's term)
             loss.backward(); clip_grad_norm_(params, clip_norm)
             optimizer.step(); scheduler.step(); weight_average.update()
             every checkpoint_minutes: checkpoint         (resumable, mid-epoch)
@@ -139,10 +140,14 @@ def _state_dict_copy(model) -> dict:
 
 
 def train_loop(model, task, options: TrainOptions, *, save=None, resume: dict | None = None, log=print,
-               step_hook=None) -> dict:
+               step_hook=None, loss_hook=None) -> dict:
     """Train ``model`` on ``task`` and return the history (for metrics.json); the model ends with
     the best weights.  ``save(snapshot)`` is called at every checkpoint; ``resume`` is a snapshot
-    to continue from; ``step_hook(step)`` runs after every step (tests use it to stop on a step)."""
+    to continue from; ``step_hook(step)`` runs after every step (tests use it to stop on a step).
+
+    ``loss_hook(loss, outputs, batch) -> loss`` replaces the loss of every training batch: ``outputs``
+    are what the task computed its loss from (the classifier's logits), ``batch`` is the task's batch.
+    Knowledge distillation uses it to add a teacher's term (``minigrad.sentiment.distill``)."""
     from tqdm.auto import tqdm
 
     device = options.device
@@ -208,7 +213,9 @@ def train_loop(model, task, options: TrainOptions, *, save=None, resume: dict | 
                 result = task.loss(model, batch, rng)
                 state["batch"] += 1
                 if result is not None:   # None: nothing to learn from in this batch (skipped, as a step)
-                    loss, examples, correct, count = result
+                    loss, outputs, examples, correct, count = result
+                    if loss_hook is not None:
+                        loss = loss_hook(loss, outputs, batch)
                     optimizer.zero_grad()
                     loss.backward()
                     if options.clip_norm:
