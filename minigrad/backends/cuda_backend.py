@@ -257,3 +257,10 @@ class CudaBackend:
 
     def adam_step(self, param, grad, exp_avg, exp_avg_sq, **options):
         self.k_optim.adam_step(param, grad, exp_avg, exp_avg_sq, **options)
+
+    # ------------------------------------------------------------------ int8 linear (quantized inference)
+    def int8_linear(self, x_q, w_q, x_scale, w_scale, bias):
+        """The CPU formula (numpy_backend.int8_linear) on the int8 kernel of kernels/quantized.py."""
+        from kernels import quantized  # imported here, like the other families in __init__, once numba.cuda is set up
+
+        return quantized.int8_linear(x_q, w_q, x_scale.reshape(1), w_scale, bias)

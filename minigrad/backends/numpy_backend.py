@@ -211,6 +211,16 @@ class NumpyBackend:
         update *= lr / (1 - beta1 ** step)
         param -= update
 
+    # ------------------------------------------------------------------ int8 linear (quantized inference)
+    def int8_linear(self, x_q, w_q, x_scale, w_scale, bias):
+        """y[n, j] = (sum_k x_q[n, k] w_q[j, k]) * x_scale * w_scale[j] + bias[j].
+
+        ``x_q`` (N, K) and ``w_q`` (M, K) are int8; their products are summed in int32, exactly (each
+        product is at most 127^2 = 16,129, so the sum cannot overflow before K = 133,000).  ``x_scale`` is a
+        0-d array, ``w_scale`` and ``bias`` (M,) arrays, all of the output's float dtype."""
+        acc = np.matmul(x_q.astype(np.int32), w_q.astype(np.int32).T)
+        return acc.astype(w_scale.dtype) * (x_scale * w_scale) + bias
+
 
 def _erf(x):
     """The error function, elementwise.  NumPy has none, so Python's exact ``math.erf`` is
