@@ -37,12 +37,23 @@ from minigrad.autograd.function import Op
 INT8_MAX = 127
 
 
-def quantize_symmetric(xp, x, axis=None):
-    """``(q int8, s)``: symmetric int8 of the array ``x``, one scale (``axis=None``, a 0-d array) or one per
-    slice along the other axes (``axis=1`` of a ``(rows, cols)`` weight: one per row).  ``s`` has x's dtype."""
-    biggest = xp.abs(x).max() if axis is None else xp.abs(x).max(axis=axis)
-    scale = xp.where(biggest > 0, biggest / INT8_MAX, 1).astype(x.dtype)
-    expanded = scale if axis is None else xp.expand_dims(scale, axis)
+def symmetric_scale(xp, x, keep_axis=None):
+    """s = max|x| / 127 over the whole array (``keep_axis=None``: a 0-d array) or over every axis but
+    ``keep_axis`` (one scale per slice: ``keep_axis=0`` of a Linear weight gives one per output row);
+    1 where max|x| = 0.  In x's dtype."""
+    magnitude = xp.abs(x)
+    if keep_axis is None:
+        biggest = magnitude.max()
+    else:
+        biggest = magnitude.max(axis=tuple(d for d in range(x.ndim) if d != keep_axis % x.ndim))
+    return xp.where(biggest > 0, biggest / INT8_MAX, 1).astype(x.dtype)
+
+
+def quantize_symmetric(xp, x, keep_axis=None):
+    """``(q int8, s)``: q = clip(round(x / s), -127, 127) with ``s = symmetric_scale(xp, x, keep_axis)``."""
+    scale = symmetric_scale(xp, x, keep_axis)
+    expanded = scale if keep_axis is None else xp.expand_dims(scale, tuple(
+        d for d in range(x.ndim) if d != keep_axis % x.ndim))
     q = xp.clip(xp.rint(x / expanded), -INT8_MAX, INT8_MAX).astype(xp.int8)
     return q, scale
 
@@ -61,8 +72,7 @@ class Int8Linear(Op):
             x_q, x_scale = rows.astype(xp.int8), xp.ones((), dtype=x.dtype)
         scale = weight_scale.astype(x.dtype, copy=False)
         y = ctx.backend.int8_linear(x_q, weight_q, x_scale.astype(x.dtype), scale, bias.astype(x.dtype, copy=False))
-        if ctx.needs_input_grad[0]:
-            ctx.save_for_backward(weight_q, scale)
+        ctx.save_for_backward(weight_q, scale)   # (dropped by apply when no gradient is wanted)
         return y.reshape(x.shape[:-1] + (weight_q.shape[0],))
 
     @staticmethod
@@ -89,8 +99,7 @@ class FakeQuantizeAffine(Op):
         zero_point = xp.asarray(zero_point).astype(x.dtype)
         q = xp.rint(x * (1 / scale)) + zero_point
         inside = (q >= quant_min) & (q <= quant_max)
-        if ctx.needs_input_grad[0]:
-            ctx.save_for_backward(inside)
+        ctx.save_for_backward(inside)
         return (xp.clip(q, quant_min, quant_max) - zero_point) * scale
 
     @staticmethod
