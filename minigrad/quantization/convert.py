@@ -55,11 +55,13 @@ def _types(qconfig_spec):
 
 
 def _swap(module, mapping):
+    """``module`` with every descendant whose exact type is in ``mapping`` replaced (the layers a new layer
+    kept from the old one, e.g. a factorized ``out_proj`` inside an attention layer, are converted too)."""
     if type(module) in mapping:   # the model itself is one layer
-        return mapping[type(module)].from_float(module)
+        module = mapping[type(module)].from_float(module)
     for name, child in list(module.named_children()):
         if type(child) in mapping:
-            setattr(module, name, mapping[type(child)].from_float(child))
-        else:
-            _swap(child, mapping)
+            child = mapping[type(child)].from_float(child)
+            setattr(module, name, child)
+        _swap(child, mapping)
     return module

@@ -16,6 +16,7 @@ of an int8 linear layer, through the straight-through estimator, so saliency map
 """
 import minigrad as mg
 from minigrad.nn.layers.attention import MultiheadAttention
+from minigrad.nn.layers.linear import Linear
 from minigrad.nn.module import Module
 from minigrad.quantization.functional import dequantize_per_channel, int8_linear, quantize_per_channel_symmetric
 
@@ -97,7 +98,8 @@ class QuantizedMultiheadAttention(MultiheadAttention):
         _store_weight(layer, "in_proj_weight", attention.in_proj_weight)
         if attention.in_proj_bias is not None:
             layer.in_proj_bias = attention.in_proj_bias.detach().float().clone()
-        layer.out_proj = QuantizedLinear.from_float(attention.out_proj)
+        out_proj = attention.out_proj   # (a factorized out_proj is kept: quantize_dynamic converts its layers)
+        layer.out_proj = QuantizedLinear.from_float(out_proj) if isinstance(out_proj, Linear) else out_proj
         return layer
 
     def _project(self, x, which: int):

@@ -54,7 +54,8 @@ class QATMultiheadAttention(MultiheadAttention):
     @classmethod
     def from_float(cls, attention):
         twin = _twin(cls, attention)
-        twin.out_proj = QATLinear.from_float(attention.out_proj)
+        if isinstance(attention.out_proj, Linear):   # (anything else: prepare_qat converts its layers)
+            twin.out_proj = QATLinear.from_float(attention.out_proj)
         return twin
 
     def _project(self, x, which: int):

@@ -1,4 +1,5 @@
-"""``python -m minigrad.sentiment`` (or the ``minigrad`` command): train, evaluate, predict, explain, pretrain.
+"""``python -m minigrad.sentiment`` (or the ``minigrad`` command): train, evaluate, predict, explain, pretrain,
+compress.
 
     python -m minigrad.sentiment train                                 # embedded corpus -> a new runs/embedded-N
     python -m minigrad.sentiment train --data path/to/SST-2 --out runs/sst2   # any GLUE-style folder
@@ -58,6 +59,13 @@ def positive_int(text):
     value = _number(int, text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def non_negative_int(text):
+    value = _number(int, text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
     return value
 
 
@@ -226,6 +234,10 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--no-color", dest="color", action="store_const", const="never", help="same as --color never")
     device_options(explain)
 
+    compress_options(commands.add_parser(
+        "compress", help="a cheaper copy of a trained classifier in a new run folder: int8 weights, pruning, or a "
+                         "low-rank factorization (see minigrad/sentiment/compress.py)"), device_options)
+
     pretrain = commands.add_parser("pretrain", help="masked-token pre-training on unlabelled text (a treebank's "
                                                     "full sentences only: its phrases repeat them)")
     data_options(pretrain, default="sst2", labelled=False)
@@ -249,6 +261,33 @@ def build_parser() -> argparse.ArgumentParser:
     pretrain.add_argument("--max-train", type=positive_int, default=None, help="use at most N sentences (default: all)")
     pretrain.add_argument("--seed", type=int, default=0, help="default 0")
     return parser
+
+
+def compress_options(compress, device_options):
+    """The options of ``compress`` (what each method does: minigrad/sentiment/compress.py)."""
+    compress.add_argument("run_dir", help="the trained classifier run to compress (it is left as it is)")
+    method = compress.add_mutually_exclusive_group(required=True)
+    method.add_argument("--quantize", choices=("int8",), help="int8 weights (a scale per row), activations per batch")
+    method.add_argument("--prune", type=open_fraction, metavar="FRACTION",
+                        help="set this share of every weight matrix to 0 (smallest magnitudes), with fine-tuning")
+    method.add_argument("--low-rank", type=open_fraction, metavar="FRACTION",
+                        help="replace each Linear/Embedding whose factors are smaller by two through a truncated SVD "
+                             "keeping this share of its rank, then fine-tune")
+    method.add_argument("--low-rank-energy", type=open_fraction, metavar="ENERGY",
+                        help="as --low-rank, keeping the fewest singular values that hold this share of the energy")
+    compress.add_argument("--prune-steps", type=positive_int, default=2,
+                          help="with --prune: rounds of pruning, each followed by fine-tuning (default 2)")
+    compress.add_argument("--fine-tune-epochs", type=non_negative_int, default=1,
+                          help="epochs of fine-tuning after pruning (per round) or factorizing; 0 = none (default 1)")
+    compress.add_argument("--fine-tune-lr", type=positive_float,
+                          help="peak learning rate of the fine-tuning (default: a quarter of the run's)")
+    compress.add_argument("--sst2-dir", default=None, help="where SST-2 is, for a run trained on --data sst2 "
+                                                           "(default: as when it was trained)")
+    compress.add_argument("--out", default=None, help="the run folder to write (default: a new folder RUN-int8-N, "
+                                                      "RUN-pruned-N or RUN-lowrank-N beside RUN)")
+    compress.add_argument("--force", action="store_true", help="replace the run already in --out")
+    compress.add_argument("--no-progress", action="store_true", help="no progress bar while fine-tuning")
+    device_options(compress)
 
 
 def main(argv=None, *, step_hook=None) -> int:

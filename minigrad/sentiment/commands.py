@@ -254,6 +254,9 @@ def _initial_model(args, settings, num_classes):
     from .model import TransformerClassifier
 
     model, encoder, init_config = run_folder.load_run(args.init)
+    if init_config.get("compression"):
+        raise CliError(f"--init {args.init} is a compressed run ({init_config['compression'][-1]['method']}); start "
+                       f"from the run it was made from, {init_config['training'].get('compressed_from')}")
     if args.tokenizer not in (None, encoder.kind):
         raise CliError(f"--tokenizer {args.tokenizer} differs from the {encoder.kind} tokenizer of --init "
                        f"{args.init}; drop --tokenizer (the initial run's tokenizer is reused) or pretrain "
@@ -489,5 +492,11 @@ def cmd_explain(args, out=print, step_hook=None) -> dict:
             "heatmaps": [str(p) for p in paths]}
 
 
+def cmd_compress(args, out=print, step_hook=None) -> dict:
+    from .compress import cmd_compress as compress
+
+    return compress(args, out, step_hook)
+
+
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "explain": cmd_explain,
-            "pretrain": cmd_pretrain}
+            "pretrain": cmd_pretrain, "compress": cmd_compress}

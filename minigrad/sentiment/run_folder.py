@@ -24,9 +24,11 @@ any moment ``RUN_DIR`` is one whole checkpoint.  (If the process is killed betwe
 ``force`` (and even then the old run stays until the new one's first checkpoint replaces it), and
 refuses any other non-empty folder always.  ``new_run_dir`` picks a fresh ``runs/NAME-N``.
 
-``load_run`` rebuilds the model from ``config.json`` and checks that the files belong together: a
-``vocab.json``/``tokenizer.json`` or weights from another run, or a damaged file, raises
-``RunFolderError`` naming the file and the problem, instead of silently predicting nonsense.
+``load_run`` rebuilds the model from ``config.json`` (for a compressed run, which ``compress`` writes,
+with the structure its ``"compression"`` steps give: int8 layers, factorized layers) and checks that
+the files belong together: a ``vocab.json``/``tokenizer.json`` or weights from another run, or a
+damaged file, raises ``RunFolderError`` naming the file and the problem, instead of silently
+predicting nonsense.
 
 The tensor files are written and read by ``write_tensors``/``read_tensors`` only, the one place
 that knows their format (``mg.save``: safetensors), and found by ``tensor_file``, the one place
@@ -44,6 +46,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import minigrad as mg
+from minigrad.compression.structure import rebuild
 from minigrad.text import Vocab
 from minigrad.text.bpe import BPETokenizer
 
@@ -52,7 +55,8 @@ from .model import TransformerClassifier
 
 RUN_FORMAT = "minigrad-sentiment-run"
 RUN_VERSION = 2             # 2: "status" and "progress"; version 1 folders (always complete) still load
-READABLE_VERSIONS = (1, 2)
+COMPRESSED_VERSION = 3      # 3: a compressed model ("compression": its steps), which older minigrads cannot rebuild
+READABLE_VERSIONS = (1, 2, 3)
 CONFIG_FILE, VOCAB_FILE, TOKENIZER_FILE, WEIGHTS_FILE, METRICS_FILE, CURVES_FILE = (
     "config.json", "vocab.json", "tokenizer.json", "weights.safetensors", "metrics.json", "curves.png")
 RESUME_DIR, RESUME_STATE_FILE, RESUME_TENSORS_FILE = "resume", "state.json", "tensors.safetensors"
@@ -178,11 +182,13 @@ def _swap_in(staging: Path, run_dir: Path) -> None:
 
 def save_run(run_dir, model: TransformerClassifier, vocab: Vocab | BPETokenizer, *, kind: str, training: dict,
              label_names, metrics: dict | None = None, weights: dict | None = None, status: str = "complete",
-             progress: dict | None = None, resume: dict | None = None, curves: bool = True) -> Path:
+             progress: dict | None = None, resume: dict | None = None, curves: bool = True,
+             compression: list | None = None) -> Path:
     """Write a whole run folder at once (see the module docstring) and return its path.
 
     ``weights`` (a state dict) is saved instead of the model's own; ``resume`` (a ``loop`` snapshot's
-    "resume" part) makes the folder resumable; ``curves`` draws curves.png from ``metrics["history"]``."""
+    "resume" part) makes the folder resumable; ``curves`` draws curves.png from ``metrics["history"]``;
+    ``compression`` (the steps of ``minigrad.compression.structure``) marks a compressed model."""
     run_dir = Path(run_dir)
     run_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = run_dir.with_name(f".{run_dir.name}.writing-{os.getpid()}")
@@ -190,7 +196,8 @@ def save_run(run_dir, model: TransformerClassifier, vocab: Vocab | BPETokenizer,
     staging.mkdir()
     try:
         config = {
-            "format": RUN_FORMAT, "version": RUN_VERSION, "kind": kind, "status": status,
+            "format": RUN_FORMAT, "version": COMPRESSED_VERSION if compression else RUN_VERSION, "kind": kind,
+            "status": status,
             "model": dict(model.config),
             "training": training,
             "label_names": list(label_names),
@@ -199,6 +206,8 @@ def save_run(run_dir, model: TransformerClassifier, vocab: Vocab | BPETokenizer,
         }
         if progress is not None:
             config["progress"] = progress
+        if compression:
+            config["compression"] = compression
         (staging / CONFIG_FILE).write_text(json.dumps(config, indent=2), encoding="utf-8")
         vocab.save(staging / TOKENIZER_FILES[tokenizer_kind(vocab)][0])
         write_tensors(staging / WEIGHTS_FILE, weights if weights is not None else model.state_dict())
@@ -332,6 +341,12 @@ def load_run(run_dir, device: str = "cpu"):
     except (TypeError, ValueError) as error:
         raise RunFolderError(f"{run_dir / CONFIG_FILE}: the \"model\" entry does not describe a "
                              f"TransformerClassifier ({_one_line(error)})") from None
+    if config.get("compression"):
+        try:
+            rebuild(model, config["compression"])
+        except (TypeError, ValueError, KeyError, AttributeError) as error:
+            raise RunFolderError(f"{run_dir / CONFIG_FILE}: its \"compression\" entry does not describe this model "
+                                 f"({_one_line(error)})") from None
     weights_path = tensor_file(run_dir)
     state = read_tensors(weights_path)
     try:
