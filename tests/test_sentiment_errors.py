@@ -43,7 +43,7 @@ def test_bad_option_values(tmp_path, capsys, options, message):
 def test_help_gives_every_option_a_meaning_and_a_default(capsys):
     parser = cli.build_parser()
     commands = next(a for a in parser._actions if a.dest == "command").choices
-    for name in ("train", "pretrain", "evaluate", "predict", "explain"):
+    for name in ("train", "pretrain", "evaluate", "predict", "explain", "compress"):
         for action in commands[name]._actions:
             if action.dest == "help" or not action.option_strings:
                 continue

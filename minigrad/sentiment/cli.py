@@ -207,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--teacher", action="append", default=None, metavar="RUN",
                        help="knowledge distillation: also learn from the softened probabilities of this trained "
                             "classifier run; repeat for an ensemble, whose probabilities are averaged (see "
-                            "minigrad/sentiment/distill.py)")
+                            "minigrad/sentiment/distill.py; default: none, the labels only)")
     train.add_argument("--temperature", type=positive_float, help="with --teacher: the softening temperature T "
                                                                   "(default 2)")
     train.add_argument("--alpha", type=unit_interval, help="with --teacher: the weight of the teacher's term, in "
@@ -267,14 +267,17 @@ def compress_options(compress, device_options):
     """The options of ``compress`` (what each method does: minigrad/sentiment/compress.py)."""
     compress.add_argument("run_dir", help="the trained classifier run to compress (it is left as it is)")
     method = compress.add_mutually_exclusive_group(required=True)
-    method.add_argument("--quantize", choices=("int8",), help="int8 weights (a scale per row), activations per batch")
+    one = "; one of the four methods is required, there is no default"
+    method.add_argument("--quantize", choices=("int8",), help="int8 weights (a scale per row), activations per batch"
+                                                              + one)
     method.add_argument("--prune", type=open_fraction, metavar="FRACTION",
-                        help="set this share of every weight matrix to 0 (smallest magnitudes), with fine-tuning")
+                        help="set this share of every weight matrix to 0 (smallest magnitudes), with fine-tuning" + one)
     method.add_argument("--low-rank", type=open_fraction, metavar="FRACTION",
                         help="replace each Linear/Embedding whose factors are smaller by two through a truncated SVD "
-                             "keeping this share of its rank, then fine-tune")
+                             "keeping this share of its rank, then fine-tune" + one)
     method.add_argument("--low-rank-energy", type=open_fraction, metavar="ENERGY",
-                        help="as --low-rank, keeping the fewest singular values that hold this share of the energy")
+                        help="as --low-rank, keeping the fewest singular values that hold this share of the energy"
+                             + one)
     compress.add_argument("--prune-steps", type=positive_int, default=2,
                           help="with --prune: rounds of pruning, each followed by fine-tuning (default 2)")
     compress.add_argument("--fine-tune-epochs", type=non_negative_int, default=1,
@@ -286,7 +289,8 @@ def compress_options(compress, device_options):
     compress.add_argument("--out", default=None, help="the run folder to write (default: a new folder RUN-int8-N, "
                                                       "RUN-pruned-N or RUN-lowrank-N beside RUN)")
     compress.add_argument("--force", action="store_true", help="replace the run already in --out")
-    compress.add_argument("--no-progress", action="store_true", help="no progress bar while fine-tuning")
+    compress.add_argument("--no-progress", action="store_true", help="no progress bar while fine-tuning (it is shown "
+                                                                     "only when stderr is a terminal anyway)")
     device_options(compress)
 
 
