@@ -100,7 +100,7 @@ def read_tensors(path) -> dict:
         raise RunFolderError(f"{path} is missing")
     try:
         tensors = mg.load(path)
-    except ValueError as error:
+    except (ValueError, OSError) as error:   # damaged or crafted (ValueError), unreadable (e.g. permissions)
         raise RunFolderError(f"{path} is damaged and cannot be read ({_one_line(error)}); train again, or put "
                              "back an intact copy") from None
     if not isinstance(tensors, dict):
