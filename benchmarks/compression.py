@@ -10,7 +10,8 @@ it measures, in one process, one after another, with one BLAS thread:
 * the size: bytes of the weights file, bytes of the state dict's tensors, how many of its numbers are 0;
 * the speed: the median time of ``--repeats`` passes over the test sentences (batches of 256, eval
   mode, no gradients), and its ratio to the reference run's -- measured interleaved, run after run in
-  every repeat, so that a machine getting busier slows them all alike.
+  every repeat (each repeat starting with the next run), so that a machine getting busier slows them
+  all alike and none is always first.
 
 ``--ensemble RUN ...`` also scores the average of those runs' probabilities (e.g. the teachers of a
 distilled student).  The table goes to stdout; ``--json`` keeps every figure, ``--plot`` draws accuracy
@@ -77,7 +78,8 @@ def main(argv=None):
     times = {run_dir: [] for run_dir, *_ in loaded}
     probabilities = {}
     for repeat in range(args.repeats + 1):           # the first pass is a warm-up
-        for run_dir, model, encoder, _ in loaded:
+        turn = repeat % len(loaded)                   # a different run goes first each time
+        for run_dir, model, encoder, _ in loaded[turn:] + loaded[:turn]:
             began = time.perf_counter()
             probabilities[run_dir] = predict_proba(model, encoder, texts)
             if repeat:
