@@ -21,6 +21,8 @@ Suggested reading order:
     layernorm.py    a ladder: naive -> fused two-pass -> one pass with Welford; then the parameter gradients
     embedding.py    gather forward; backward as a deterministic sum over sorted indices (no atomics)
     matmul.py       a ladder: naive -> shared-memory tiles -> register blocking -> cuBLAS
+    quantized.py    the int8 linear layer: int8 products summed in int32 (naive -> int8 tiles, which the
+                    compiler turns into dp4a), scaled back to floats in the store
     optim.py        SGD and Adam/AdamW updates fused into one in-place kernel per parameter
     conv.py         im2col / col2im (a gather, no atomics); a ladder: direct -> im2col + the matmul kernels
     pool.py         max pooling; a backward ladder: a thread per plane -> a gather per pixel (no atomics)

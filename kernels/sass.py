@@ -52,7 +52,7 @@ COMPUTE_CAPABILITY = (9, 0)
 ARCH = "sm_90"
 TABLE = Path(__file__).with_name("SASS.md")
 FAMILIES = ("activations", "reduce", "softmax", "losses", "layernorm", "embedding", "optim", "matmul", "conv", "pool",
-            "batchnorm")
+            "batchnorm", "quantized")
 FP64_OPCODES = {"DADD", "DMUL", "DFMA", "DSETP", "DSET", "DMNMX", "DMMA"}
 CONVERSIONS = {"F2F", "F2I", "I2F", "FRND", "MUFU"}
 FP64_MODIFIERS = {"F64", "RCP64H", "RSQ64H"}

@@ -39,6 +39,8 @@ from minigrad.functions import (sin, cos, tan, asin, acos, atan, sinh, cosh, ata
                                 unique, outer, ger, mm, bmm, mv, addmm, einsum)
 from minigrad import autograd, linalg, cuda
 from minigrad import nn, optim
+from minigrad import quantization
+from minigrad.quantization.functional import fake_quantize_per_tensor_affine, fake_quantize_per_channel_affine
 from minigrad import utils
 from minigrad import distributed  # torch.distributed: MPI is loaded only by init_process_group
 from minigrad.serialization import save, load

@@ -17,7 +17,7 @@ PROVIDED = {
         autograd bfloat16 bmm bool broadcast_shapes broadcast_tensors broadcast_to cat ceil
         chunk clamp clip concat cos cosh count_nonzero cross cuda cumprod cumsum device diag
         diagonal div divide dot double dstack einsum empty empty_like enable_grad eq equal erf exp
-        exp2 expm1 eye fix flatten flip fliplr flipud float float16 float32 float64 floor frac
+        exp2 expm1 eye fake_quantize_per_channel_affine fake_quantize_per_tensor_affine fix flatten flip fliplr flipud float float16 float32 float64 floor frac
         from_numpy full full_like gather ge ger get_default_device get_default_dtype get_rng_state
         greater greater_equal gt half hstack index_add index_copy index_fill index_select
         inference_mode initial_seed int int16 int32 int64 int8 is_floating_point is_grad_enabled
@@ -77,6 +77,14 @@ PROVIDED = {
     """.split(),
     ("minigrad.nn.utils", "torch.nn.utils"): """
         clip_grad_norm_ clip_grad_value_ parameters_to_vector vector_to_parameters
+    """.split(),
+    ("minigrad.nn.utils.prune", "torch.nn.utils.prune"): """
+        BasePruningMethod CustomFromMask Identity L1Unstructured LnStructured PruningContainer
+        RandomStructured RandomUnstructured custom_from_mask global_unstructured identity is_pruned
+        l1_unstructured ln_structured random_structured random_unstructured remove
+    """.split(),
+    ("minigrad.quantization", "torch.quantization"): """
+        convert prepare_qat quantize_dynamic
     """.split(),
     ("minigrad.optim", "torch.optim"): """
         Adadelta Adagrad Adam AdamW Optimizer RMSprop SGD lr_scheduler

@@ -241,9 +241,9 @@ def test_two_ranks_collectives_and_data_parallel_mlp_equal_one_process():
 
 
 def _weights(run):
-    from minigrad.sentiment.run_folder import read_tensors
+    from minigrad.sentiment.run_folder import read_tensors, tensor_file
 
-    return {name: np.asarray(value) for name, value in read_tensors(run / "weights.mg").items()}
+    return {name: np.asarray(value) for name, value in read_tensors(tensor_file(run)).items()}
 
 
 def _history(run):

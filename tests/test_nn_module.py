@@ -4,6 +4,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import nn
+from minigrad.nn import functional as F
 
 
 class TwoLayer(nn.Module):
@@ -233,3 +234,19 @@ def test_sequential_runs_in_order_and_indexes():
     np.testing.assert_array_equal(model(x).numpy(), manual.numpy())
     assert len(model) == 3 and isinstance(model[-1], nn.Linear)
     assert len(model[:2]) == 2
+
+
+def test_forward_hooks_run_around_forward_as_in_pytorch():
+    calls = []
+    layer = nn.Linear(2, 2)
+    pre = layer.register_forward_pre_hook(lambda module, args: calls.append(("pre", module is layer, len(args))))
+    doubler = layer.register_forward_pre_hook(lambda module, args: (args[0] * 2,))
+    post = layer.register_forward_hook(lambda module, args, output: output + 1)
+    x = mg.ones(1, 2)
+    expected = F.linear(x * 2, layer.weight, layer.bias) + 1
+    np.testing.assert_allclose(layer(x).detach().numpy(), expected.detach().numpy())
+    assert calls == [("pre", True, 1)]
+    for handle in (pre, doubler, post):
+        handle.remove()
+    np.testing.assert_allclose(layer(x).detach().numpy(), F.linear(x, layer.weight, layer.bias).detach().numpy())
+    assert calls == [("pre", True, 1)]

@@ -24,7 +24,7 @@ def tiny_run(tmp_path_factory):
 
 
 def test_train_writes_a_complete_run_folder(tiny_run):
-    for name in ("config.json", "vocab.json", "weights.mg", "metrics.json", "curves.png"):
+    for name in ("config.json", "vocab.json", "weights.safetensors", "metrics.json", "curves.png"):
         assert (tiny_run / name).is_file(), name
     metrics = json.loads((tiny_run / "metrics.json").read_text())
     assert set(metrics["test"]) >= {"accuracy", "precision", "recall", "f1", "confusion_matrix"}
@@ -118,7 +118,7 @@ def test_run_folder_with_another_config_is_refused(tiny_run, tmp_path):
     config["model"]["d_model"] = 32
     config["model"]["n_heads"] = 4
     (broken / "config.json").write_text(json.dumps(config))
-    with pytest.raises(RunFolderError, match=r"weights\.mg does not fit the model described by .*config\.json"):
+    with pytest.raises(RunFolderError, match=r"weights\.safetensors does not fit the model described by .*config\.json"):
         load_run(broken)
 
 

@@ -47,7 +47,7 @@ def test_bad_option_values(tmp_path, capsys, options, message):
 def test_help_gives_every_option_a_meaning_and_a_default(capsys):
     parser = cli.build_parser()
     commands = next(a for a in parser._actions if a.dest == "command").choices
-    for name in ("train", "pretrain", "evaluate", "predict", "explain"):
+    for name in ("train", "pretrain", "evaluate", "predict", "explain", "compress"):
         for action in commands[name]._actions:
             if action.dest == "help" or not action.option_strings:
                 continue
@@ -136,13 +136,13 @@ def tiny_run(tmp_path_factory):
 def test_a_damaged_weights_file_is_one_error_line(tiny_run, tmp_path, capsys):
     broken = tmp_path / "broken"
     shutil.copytree(tiny_run, broken)
-    data = bytearray((broken / "weights.mg").read_bytes())
-    (broken / "weights.mg").write_bytes(bytes(data[: len(data) // 2]))
+    data = bytearray((broken / "weights.safetensors").read_bytes())
+    (broken / "weights.safetensors").write_bytes(bytes(data[: len(data) // 2]))
     assert cli.main(["predict", str(broken), "a fine film"]) == 2
-    assert "weights.mg is damaged and cannot be read" in one_error_line(capsys)
-    (broken / "weights.mg").write_bytes(b"not a weights file at all")
+    assert "weights.safetensors is damaged and cannot be read" in one_error_line(capsys)
+    (broken / "weights.safetensors").write_bytes(b"not a weights file at all")
     assert cli.main(["evaluate", str(broken)]) == 2
-    assert "weights.mg is damaged" in one_error_line(capsys)
+    assert "weights.safetensors is damaged" in one_error_line(capsys)
 
 
 def test_a_damaged_config_and_a_folder_of_the_wrong_shape(tiny_run, tmp_path, capsys):

@@ -63,7 +63,7 @@ def test_ctrl_c_mid_epoch_keeps_a_consistent_incomplete_run_and_resume_ends_bit_
     assert json.loads((out / "config.json").read_text())["status"] == "complete"
     assert not (out / "resume").exists()
     assert history_without_times(out) == history_without_times(uninterrupted)     # every loss, every score
-    ours, theirs = read_tensors(out / "weights.mg"), read_tensors(uninterrupted / "weights.mg")
+    ours, theirs = read_tensors(out / "weights.safetensors"), read_tensors(uninterrupted / "weights.safetensors")
     assert ours.keys() == theirs.keys()
     for name in ours:
         np.testing.assert_array_equal(ours[name].numpy(), theirs[name].numpy(), err_msg=name)
@@ -146,6 +146,42 @@ def test_pretrain_uses_the_same_loop_and_resumes_bit_for_bit(tmp_path, capsys):
     assert "pretrain --resume" in capsys.readouterr().err
     assert cli.main(["pretrain", "--resume", str(tmp_path / "cut"), "--no-progress"]) == 0
     assert history_without_times(tmp_path / "cut") == history_without_times(tmp_path / "whole")
-    ours, theirs = read_tensors(tmp_path / "cut" / "weights.mg"), read_tensors(tmp_path / "whole" / "weights.mg")
+    ours, theirs = read_tensors(tmp_path / "cut" / "weights.safetensors"), read_tensors(tmp_path / "whole" / "weights.safetensors")
+    for name in ours:
+        np.testing.assert_array_equal(ours[name].numpy(), theirs[name].numpy(), err_msg=name)
+
+
+def test_runs_written_before_safetensors_still_load_and_resume(uninterrupted, tmp_path, capsys):
+    """An old run folder has weights.mg (and resume/tensors.mg): the same run with its files in the old format
+    predicts the same, and an old incomplete run resumes to the same end."""
+    import shutil
+
+    from legacy_mg_files import write_legacy
+
+    import minigrad as mg
+
+    def to_old_format(folder):
+        for new, old in run_folder.LEGACY_NAMES.items():
+            for path in folder.rglob(new):
+                write_legacy(mg.load(path), path.with_name(old))
+                path.unlink()
+
+    old = tmp_path / "old"
+    shutil.copytree(uninterrupted, old)
+    to_old_format(old)
+    assert (old / "weights.mg").is_file() and not (old / "weights.safetensors").exists()
+    capsys.readouterr()
+    assert cli.main(["predict", str(old), "a fine film", "a dull film"]) == 0
+    old_lines = capsys.readouterr().out
+    assert cli.main(["predict", str(uninterrupted), "a fine film", "a dull film"]) == 0
+    assert old_lines == capsys.readouterr().out and len(old_lines.splitlines()) == 2
+
+    stopped = tmp_path / "stopped"
+    assert cli.main(["train", "--out", str(stopped)] + TINY, step_hook=ctrl_c_at(14)) == 130
+    to_old_format(stopped)
+    assert (stopped / "resume" / "tensors.mg").is_file()
+    assert cli.main(["train", "--resume", str(stopped), "--no-progress"]) == 0
+    assert (stopped / "weights.safetensors").is_file() and not (stopped / "weights.mg").exists()
+    ours, theirs = read_tensors(stopped / "weights.safetensors"), read_tensors(uninterrupted / "weights.safetensors")
     for name in ours:
         np.testing.assert_array_equal(ours[name].numpy(), theirs[name].numpy(), err_msg=name)

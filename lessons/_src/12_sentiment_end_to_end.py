@@ -270,7 +270,8 @@ assert test_metrics["accuracy"] > baseline["overall"] + 0.2
 #
 # ## 8. Save, load in eval mode, predict
 #
-# A run folder holds `config.json`, `vocab.json` and `weights.mg` (NumPy arrays + a JSON header — never pickle).
+# A run folder holds `config.json`, `vocab.json` and `weights.safetensors` (safetensors: a JSON header and raw
+# tensor bytes — never pickle).
 # `load_run` rebuilds the model from the config, checks that the vocabulary belongs to these weights, and returns the
 # model **in eval mode** (dropout off), so predictions are deterministic. The reviews below are hand-written, so some
 # of their words never occurred in training (they become `<unk>`); the printout shows what the model makes of them.

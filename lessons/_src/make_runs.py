@@ -10,8 +10,10 @@ Run from the repository root (about 15 s on 2 idle cores):
     python lessons/_src/make_runs.py            # refuses to replace an existing folder
     python lessons/_src/make_runs.py --force    # replace it
 
-The curves picture is left out to keep the repository small; config.json, vocab.json, weights.mg
-and metrics.json are what ``minigrad.sentiment.load_run`` and the lessons read.
+The curves picture is left out to keep the repository small; config.json, vocab.json, the weights
+and metrics.json are what ``minigrad.sentiment.load_run`` and the lessons read.  (The shipped folder
+predates safetensors: its weights are ``weights.mg``, which still loads; a run made now writes
+``weights.safetensors``.)
 """
 import shutil
 import subprocess
@@ -24,7 +26,7 @@ LESSONS = Path(__file__).resolve().parents[1]
 TARGET = LESSONS / "trained" / "sentiment_embedded"
 COMMAND = ["-m", "minigrad.sentiment", "train", "--data", "embedded", "--seed", "0", "--threads", "1",
            "--no-progress"]
-KEEP = ("config.json", "vocab.json", "weights.mg", "metrics.json")
+KEEP = ("config.json", "vocab.json", "weights.safetensors", "metrics.json")
 
 
 def main(argv):

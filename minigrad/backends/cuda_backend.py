@@ -100,11 +100,11 @@ class CudaBackend:
             warnings.warn(SIMULATOR_NOTE, SimulatorWarning, stacklevel=2)
         # The kernels import numba.cuda themselves, so they are loaded only now, after the mode is set.
         from kernels import activations, embedding, layernorm, losses, matmul, optim, reduce, softmax
-        from kernels import batchnorm, conv, pool
+        from kernels import batchnorm, conv, pool, quantized
         self.k_activations, self.k_embedding, self.k_layernorm = activations, embedding, layernorm
         self.k_losses, self.k_matmul, self.k_optim, self.k_reduce, self.k_softmax = (
             losses, matmul, optim, reduce, softmax)
-        self.k_conv, self.k_pool, self.k_batchnorm = conv, pool, batchnorm
+        self.k_conv, self.k_pool, self.k_batchnorm, self.k_quantized = conv, pool, batchnorm, quantized
 
     def _row_block(self, row_length):
         """Threads per block for the one-block-per-row kernels.
@@ -301,3 +301,8 @@ class CudaBackend:
         values_per_channel = x.shape[0] * x.shape[2]
         return self.k_batchnorm.batchnorm_backward(grad, x, mean, var, weight, eps,
                                                    block_size=self._row_block(values_per_channel))
+
+    # ------------------------------------------------------------------ int8 linear (quantized inference)
+    def int8_linear(self, x_q, w_q, x_scale, w_scale, bias):
+        """The CPU formula (numpy_backend.int8_linear) on the int8 kernel of kernels/quantized.py."""
+        return self.k_quantized.int8_linear(x_q, w_q, x_scale.reshape(1), w_scale, bias)

@@ -8,7 +8,8 @@
   ``BCELoss``, ``BCEWithLogitsLoss``, ``KLDivLoss``;
 * ``nn.functional`` (as ``F``): the same computations as plain functions;
 * ``nn.init``: weight initialisation;
-* ``nn.utils``: ``clip_grad_norm_``, ``clip_grad_value_``, ``parameters_to_vector``, ``vector_to_parameters``;
+* ``nn.utils``: ``clip_grad_norm_``, ``clip_grad_value_``, ``parameters_to_vector``, ``vector_to_parameters``,
+  and ``nn.utils.prune`` (pruning with a mask re-applied before every forward);
 * ``nn.parallel``: ``DistributedDataParallel`` (several processes, gradients averaged; ``minigrad.distributed``).
 """
 from minigrad.nn import functional, init, utils

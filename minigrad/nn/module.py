@@ -7,6 +7,9 @@ A Module is a Python object that keeps three ordered registries:
   (for example running statistics); they are saved in the state dict too,
 * ``_modules``    -- its child Modules.
 
+(and two lists of hooks, ``_forward_pre_hooks`` and ``_forward_hooks``: functions run just before
+and just after ``forward`` each time the module is called -- pruning re-applies its mask in one.)
+
 You never fill these by hand: ``__setattr__`` looks at what you assign.  Writing
 ``self.weight = Parameter(...)`` registers a parameter, ``self.fc = Linear(...)``
 registers a child, and everything else is a plain attribute.  From those
@@ -22,7 +25,7 @@ import numpy as np
 
 from minigrad import dtypes
 from minigrad.nn.parameter import Parameter
-from minigrad.tensor import Tensor, _parse_to
+from minigrad.tensor import Tensor, _HookHandle, _parse_to
 
 #: What ``load_state_dict(..., strict=False)`` returns, as in PyTorch.
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -38,13 +41,36 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
 
     # ------------------------------------------------------------------ forward
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define forward(...)")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        if self._forward_pre_hooks:
+            for hook in list(self._forward_pre_hooks.values()):
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        if self._forward_hooks:
+            for hook in list(self._forward_hooks.values()):
+                result = hook(self, args, output)
+                if result is not None:
+                    output = result
+        return output
+
+    def register_forward_pre_hook(self, hook):
+        """Run ``hook(module, args)`` before every ``forward``; a non-None result replaces the positional
+        arguments (a tuple, or one value).  Returns a handle: ``handle.remove()`` takes the hook off."""
+        return _HookHandle(self._forward_pre_hooks, hook)
+
+    def register_forward_hook(self, hook):
+        """Run ``hook(module, args, output)`` after every ``forward``; a non-None result replaces the output.
+        Returns a handle: ``handle.remove()`` takes the hook off."""
+        return _HookHandle(self._forward_hooks, hook)
 
     # ------------------------------------------------------------- registration
     def __setattr__(self, name, value):

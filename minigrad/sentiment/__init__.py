@@ -7,7 +7,9 @@
 * ``metrics.py``    accuracy, precision, recall, F1, confusion matrix
 * ``run_folder.py`` saving and checking a run folder (config, vocab, weights, metrics, curves)
 * ``explain.py``    attention heatmaps and gradient-times-input saliency
-* ``cli.py``        ``python -m minigrad.sentiment train | evaluate | predict | explain | pretrain``
+* ``distill.py``    ``train --teacher``: knowledge distillation through the training loop's loss hook
+* ``compress.py``   ``compress``: int8, pruned or low-rank copies of a run, in new run folders
+* ``cli.py``        ``python -m minigrad.sentiment train | evaluate | predict | explain | pretrain | compress``
 """
 from .model import TransformerClassifier
 from .run_folder import RunFolderError, load_run, save_run

@@ -1,4 +1,5 @@
-"""``python -m minigrad.sentiment`` (or the ``minigrad`` command): train, evaluate, predict, explain, pretrain.
+"""``python -m minigrad.sentiment`` (or the ``minigrad`` command): train, evaluate, predict, explain, pretrain,
+compress.
 
     python -m minigrad.sentiment train                                 # embedded corpus -> a new runs/embedded-N
     python -m minigrad.sentiment train --data path/to/SST-2 --out runs/sst2   # any GLUE-style folder
@@ -11,6 +12,8 @@
     python -m minigrad.sentiment train --data path/to/SST-2 --init runs/mlm --out runs/sst2-ft
     python -m minigrad.sentiment serve runs/sst2                       # JSON API + web page on 127.0.0.1:8000
     mpiexec -n 2 python -m minigrad.sentiment train --distributed    # data parallel on 2 processes (MPI)
+    python -m minigrad.sentiment train --data sst2 --d-model 16 --heads 2 --d-ff 32 --teacher runs/sst2
+    python -m minigrad.sentiment compress runs/sst2 --quantize int8      # or --prune 0.5, --low-rank 0.5
 
 How long each takes is measured in the README ("Measured").  Every problem a user can fix (bad
 option values, missing or malformed data, a run folder that would be overwritten, a damaged run
@@ -70,6 +73,13 @@ def positive_int(text):
     return value
 
 
+def non_negative_int(text):
+    value = _number(int, text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
 def positive_float(text):
     value = _number(float, text)
     if value <= 0:
@@ -89,6 +99,14 @@ def fraction(text):
     value = _number(float, text)
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 0 and below 1, got {text}")
+    return value
+
+
+def unit_interval(text):
+    """A number in [0, 1]: the weight of the teacher's term in distillation."""
+    value = _number(float, text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
     return value
 
 
@@ -213,6 +231,14 @@ def build_parser() -> argparse.ArgumentParser:
     tokenizer_options(train, "training sentences")
     train.add_argument("--max-train", type=positive_int, default=None, help="use at most N training sentences (default: all)")
     distributed_option(train)
+    train.add_argument("--teacher", action="append", default=None, metavar="RUN",
+                       help="knowledge distillation: also learn from the softened probabilities of this trained "
+                            "classifier run; repeat for an ensemble, whose probabilities are averaged (see "
+                            "minigrad/sentiment/distill.py; default: none, the labels only)")
+    train.add_argument("--temperature", type=positive_float, help="with --teacher: the softening temperature T "
+                                                                  "(default 2)")
+    train.add_argument("--alpha", type=unit_interval, help="with --teacher: the weight of the teacher's term, in "
+                                                           "[0, 1]; the labels get 1 - alpha (default 0.5)")
 
     evaluate = commands.add_parser("evaluate", help="score a run folder on a data set")
     evaluate.add_argument("run_dir")
@@ -234,6 +260,10 @@ def build_parser() -> argparse.ArgumentParser:
                               "(default auto)")
     explain.add_argument("--no-color", dest="color", action="store_const", const="never", help="same as --color never")
     device_options(explain)
+
+    compress_options(commands.add_parser(
+        "compress", help="a cheaper copy of a trained classifier in a new run folder: int8 weights, pruning, or a "
+                         "low-rank factorization (see minigrad/sentiment/compress.py)"), device_options)
 
     pretrain = commands.add_parser("pretrain", help="masked-token pre-training on unlabelled text (a treebank's "
                                                     "full sentences only: its phrases repeat them)")
@@ -271,6 +301,37 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--quiet", action="store_true", help="do not log each request on stderr")
     device_options(serve)
     return parser
+
+
+def compress_options(compress, device_options):
+    """The options of ``compress`` (what each method does: minigrad/sentiment/compress.py)."""
+    compress.add_argument("run_dir", help="the trained classifier run to compress (it is left as it is)")
+    method = compress.add_mutually_exclusive_group(required=True)
+    one = "; one of the four methods is required, there is no default"
+    method.add_argument("--quantize", choices=("int8",), help="int8 weights (a scale per row), activations per batch"
+                                                              + one)
+    method.add_argument("--prune", type=open_fraction, metavar="FRACTION",
+                        help="set this share of every weight matrix to 0 (smallest magnitudes), with fine-tuning" + one)
+    method.add_argument("--low-rank", type=open_fraction, metavar="FRACTION",
+                        help="replace each Linear/Embedding whose factors are smaller by two through a truncated SVD "
+                             "keeping this share of its rank, then fine-tune" + one)
+    method.add_argument("--low-rank-energy", type=open_fraction, metavar="ENERGY",
+                        help="as --low-rank, keeping the fewest singular values that hold this share of the energy"
+                             + one)
+    compress.add_argument("--prune-steps", type=positive_int, default=2,
+                          help="with --prune: rounds of pruning, each followed by fine-tuning (default 2)")
+    compress.add_argument("--fine-tune-epochs", type=non_negative_int, default=1,
+                          help="epochs of fine-tuning after pruning (per round) or factorizing; 0 = none (default 1)")
+    compress.add_argument("--fine-tune-lr", type=positive_float,
+                          help="peak learning rate of the fine-tuning (default: a quarter of the run's)")
+    compress.add_argument("--sst2-dir", default=None, help="where SST-2 is, for a run trained on --data sst2 "
+                                                           "(default: as when it was trained)")
+    compress.add_argument("--out", default=None, help="the run folder to write (default: a new folder RUN-int8-N, "
+                                                      "RUN-pruned-N or RUN-lowrank-N beside RUN)")
+    compress.add_argument("--force", action="store_true", help="replace the run already in --out")
+    compress.add_argument("--no-progress", action="store_true", help="no progress bar while fine-tuning (it is shown "
+                                                                     "only when stderr is a terminal anyway)")
+    device_options(compress)
 
 
 def main(argv=None, *, step_hook=None) -> int:

@@ -163,6 +163,7 @@ def cmd_train(args, out=print, step_hook=None) -> dict:
         spec = {"data": args.data, "sst2_dir": args.sst2_dir, "text_column": args.text_column,
                 "label_column": args.label_column, "labels": args.labels, "max_train": args.max_train,
                 "seed": args.seed, "val_fraction": args.val_fraction, "init": args.init}
+        spec.update(_distillation_spec(args))
     data = load_sentiment_data(spec["data"], spec["sst2_dir"], spec["max_train"], spec["seed"], spec["val_fraction"],
                                text_column=spec["text_column"], label_column=spec["label_column"],
                                label_names=spec["labels"])
@@ -235,8 +236,35 @@ def cmd_train(args, out=print, step_hook=None) -> dict:
                             metrics=metrics or {"history": snapshot["history"]}, weights=snapshot["weights"],
                             status=status, progress=_progress_of(snapshot), resume=snapshot.get("resume"))
 
+    loss_hook = _distillation_hook(spec, data, device, out)
     return _finish_training(args, out, out_dir, model, encoder, data, options, save, resume, step_hook, began,
-                            parallel)
+                            parallel, loss_hook)
+
+
+def _distillation_spec(args) -> dict:
+    """``--teacher``/``--temperature``/``--alpha`` as recorded in the run's spec (empty without a teacher)."""
+    from .distill import DEFAULT_ALPHA, DEFAULT_TEMPERATURE
+
+    if not args.teacher:
+        given = [name for name in ("temperature", "alpha") if getattr(args, name) is not None]
+        if given:
+            raise CliError(f"--{given[0]} is a setting of knowledge distillation: give a trained run with --teacher "
+                           f"RUN, or drop --{given[0]}")
+        return {}
+    return {"teachers": list(args.teacher), "temperature": _pick(args.temperature, DEFAULT_TEMPERATURE),
+            "alpha": _pick(args.alpha, DEFAULT_ALPHA)}
+
+
+def _distillation_hook(spec, data, device, out):
+    """The loop's loss hook for a run with teachers (None without): their table over the training sentences."""
+    from .distill import DistillationHook, teacher_table
+
+    if not spec.get("teachers"):
+        return None
+    out(f"distilling from {len(spec['teachers'])} teacher(s) at temperature {spec['temperature']}, "
+        f"alpha {spec['alpha']} (the labels weigh {1 - spec['alpha']:g})")
+    table = teacher_table(spec["teachers"], data.train.texts, data.label_names, spec["temperature"], device, log=out)
+    return DistillationHook(table, spec["temperature"], spec["alpha"], device)
 
 
 def _initial_model(args, settings, num_classes):
@@ -245,6 +273,9 @@ def _initial_model(args, settings, num_classes):
     from .model import TransformerClassifier
 
     model, encoder, init_config = run_folder.load_run(args.init)
+    if init_config.get("compression"):
+        raise CliError(f"--init {args.init} is a compressed run ({init_config['compression'][-1]['method']}); start "
+                       f"from the run it was made from, {init_config['training'].get('compressed_from')}")
     if args.tokenizer not in (None, encoder.kind):
         raise CliError(f"--tokenizer {args.tokenizer} differs from the {encoder.kind} tokenizer of --init "
                        f"{args.init}; drop --tokenizer (the initial run's tokenizer is reused) or pretrain "
@@ -264,7 +295,7 @@ def _initial_model(args, settings, num_classes):
 
 
 def _finish_training(args, out, out_dir, model, encoder, data, options, save, resume, step_hook, began,
-                     parallel=None):
+                     parallel=None, loss_hook=None):
     from minigrad.data import bag_of_words_baseline
 
     from .metrics import format_metrics
@@ -273,7 +304,7 @@ def _finish_training(args, out, out_dir, model, encoder, data, options, save, re
     main = parallel is None or parallel.is_main
     try:
         history = fit(model, encoder, data.train, data.val, options, save=save if main else None, resume=resume,
-                      log=out, step_hook=step_hook, parallel=parallel)
+                      log=out, step_hook=step_hook, parallel=parallel, loss_hook=loss_hook)
     except TrainingInterrupted as stop:
         raise Stopped(_stopped_message(out_dir, stop.snapshot, "train")) from None
     if not main:   # the other ranks are done: rank 0 tests, writes and reports
@@ -483,8 +514,14 @@ def cmd_explain(args, out=print, step_hook=None) -> dict:
             "heatmaps": [str(p) for p in paths]}
 
 
+def cmd_compress(args, out=print, step_hook=None) -> dict:
+    from .compress import cmd_compress as compress
+
+    return compress(args, out, step_hook)
+
+
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "explain": cmd_explain,
-            "pretrain": cmd_pretrain}
+            "pretrain": cmd_pretrain, "compress": cmd_compress}
 
 
 def cmd_serve(args, out=print, step_hook=None) -> None:

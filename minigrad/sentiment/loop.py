@@ -6,8 +6,10 @@ A *task* says what one batch's loss is and how to score the model; the loop does
     scheduler = linear warm-up over the first steps, then a cosine to 0 at the last step
     for epoch in 1..epochs:
         for batch in task.batches(epoch):            (the same batches for the same seed and epoch)
-            loss = task.loss(model, batch, rng, part) (rng: the task's own random draws, e.g. masking;
-                                                     part: this process's share of the batch, see below)
+            loss, outputs, examples, correct, count = task.loss(model, batch, rng, part)
+                                             (rng: the task's own random draws, e.g. masking;
+                                              part: this process's share of the batch, see below)
+            loss = loss_hook(loss, outputs, batch, rows)  (optional: e.g. distillation mixes in a teacher's term)
             loss.backward(); clip_grad_norm_(params, clip_norm)
             optimizer.step(); scheduler.step(); weight_average.update()
             every checkpoint_minutes: checkpoint         (resumable, mid-epoch)
@@ -169,11 +171,16 @@ def _state_dict_copy(model) -> dict:
 
 
 def train_loop(model, task, options: TrainOptions, *, save=None, resume: dict | None = None, log=print,
-               step_hook=None, parallel=None) -> dict:
+               step_hook=None, parallel=None, loss_hook=None) -> dict:
     """Train ``model`` on ``task`` and return the history (for metrics.json); the model ends with
     the best weights.  ``save(snapshot)`` is called at every checkpoint; ``resume`` is a snapshot
     to continue from; ``step_hook(step)`` runs after every step (tests use it to stop on a step);
-    ``parallel``: the hooks for training on several processes (default: ``SingleProcess()``)."""
+    ``parallel``: the hooks for training on several processes (default: ``SingleProcess()``).
+
+    ``loss_hook(loss, outputs, batch, rows) -> loss`` replaces the loss of every training batch: ``outputs``
+    are what the task computed its loss from (the classifier's logits), ``batch`` is the task's batch and
+    ``rows`` the slice of it this process computed (all of it in one process).  Knowledge distillation uses
+    it to add a teacher's term (``minigrad.sentiment.distill``)."""
     from tqdm.auto import tqdm
 
     parallel = SingleProcess() if parallel is None else parallel
@@ -242,7 +249,9 @@ def train_loop(model, task, options: TrainOptions, *, save=None, resume: dict | 
             for batch in batch_list[state["batch"]:]:
                 result = task.loss(training_model, batch, rng, parallel.part)
                 state["batch"] += 1
-                loss, examples, correct, count = (None, 0, 0, 0) if result is None else result
+                loss, outputs, examples, correct, count = (None, None, 0, 0, 0) if result is None else result
+                if loss is not None and loss_hook is not None:
+                    loss = loss_hook(loss, outputs, batch, parallel.part(len(batch[0])))
                 # the whole batch's numbers (on several processes: added up over the ranks' parts)
                 value, examples, correct, total = parallel.totals(0.0 if loss is None else loss.item(),
                                                                   examples, correct, count)

@@ -110,7 +110,7 @@ class TransformerClassifier(nn.Module):
 
     def forward(self, ids, mask):
         """``ids`` (B, T) int64 token ids, ``mask`` (B, T) bool True on real tokens -> logits (B, num_classes)."""
-        ids = _as_id_tensor(ids, self.token_embedding.weight.device)
+        ids = _as_id_tensor(ids, self.final_norm.weight.device)   # (a layer that compression never replaces)
         return self.classify(self.encode(self.embed(ids), mask), mask)
 
     # ------------------------------------------------------------------ extras

@@ -67,14 +67,15 @@ def mask_tokens(ids: np.ndarray, mask: np.ndarray, vocab_size: int, mask_id: int
 
 
 def mlm_loss(model, inputs, mask, targets, device="cpu"):
-    """``(loss, number of correct predictions, number of targets)`` for one corrupted batch."""
+    """``(loss, logits at the targets, number of correct predictions, number of targets)`` for one corrupted
+    batch."""
     hidden = model.encode(model.embed(mg.tensor(inputs, device=device)), mg.tensor(mask, device=device))
     rows, cols = np.nonzero(targets != IGNORE)
     logits = model.mlm_logits(hidden[mg.tensor(rows, device=device), mg.tensor(cols, device=device)])
     wanted = targets[rows, cols]
     loss = F.cross_entropy(logits, mg.tensor(wanted, device=device), ignore_index=IGNORE)
     correct = int((logits.numpy().argmax(axis=1) == wanted).sum())
-    return loss, correct, len(wanted)
+    return loss, logits, correct, len(wanted)
 
 
 class MaskedTokenTask:
@@ -116,8 +117,8 @@ class MaskedTokenTask:
             ids, inputs, mask, targets = ids[rows], inputs[rows], mask[rows], targets[rows]
         if not (targets != IGNORE).any():
             return None
-        loss, correct, count = mlm_loss(model, inputs, mask, targets, self.device)
-        return loss, len(ids), correct, count
+        loss, logits, correct, count = mlm_loss(model, inputs, mask, targets, self.device)
+        return loss, logits, len(ids), correct, count
 
     def validate(self, model):
         if not self.held_out:
@@ -158,7 +159,7 @@ def _held_out_score(model, encoder, id_lists, device, seed, span=1):
             inputs, targets = mask_tokens(ids, mask, len(encoder.vocab), encoder.vocab.mask_id, rng, span=span)
             if not (targets != IGNORE).any():
                 continue
-            loss, batch_correct, batch_count = mlm_loss(model, inputs, mask, targets, device)
+            loss, _, batch_correct, batch_count = mlm_loss(model, inputs, mask, targets, device)
             loss_sum += loss.item() * batch_count
             correct += batch_correct
             count += batch_count

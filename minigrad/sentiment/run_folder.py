@@ -6,12 +6,13 @@
                      "complete", or "incomplete" with how far it got
       vocab.json     the word vocabulary (minigrad.text.Vocab.save)            -- word runs
       tokenizer.json the byte-pair-encoding tokenizer (BPETokenizer.save)      -- bpe runs
-      weights.mg     the weights to use: those of the best validation so far
+      weights.safetensors  the weights to use: those of the best validation so far (runs written before
+                     minigrad used safetensors have weights.mg instead; they still load)
       metrics.json   per-epoch training and validation numbers (and, once complete, the test numbers)
       curves.png     loss and accuracy curves
       resume/        only while incomplete: everything ``train --resume`` needs to continue exactly
-                     (state.json: counters, random streams, history; tensors.mg: raw weights,
-                     optimizer moments, weight average)
+                     (state.json: counters, random streams, history; tensors.safetensors: raw
+                     weights, optimizer moments, weight average)
 
 **Never half-old, half-new.**  ``save_run`` writes all the files into a fresh hidden folder beside
 ``RUN_DIR`` and then swaps it in with two renames (``RUN_DIR`` -> ``.RUN_DIR.old-PID``, new ->
@@ -23,12 +24,15 @@ any moment ``RUN_DIR`` is one whole checkpoint.  (If the process is killed betwe
 ``force`` (and even then the old run stays until the new one's first checkpoint replaces it), and
 refuses any other non-empty folder always.  ``new_run_dir`` picks a fresh ``runs/NAME-N``.
 
-``load_run`` rebuilds the model from ``config.json`` and checks that the files belong together: a
-``vocab.json``/``tokenizer.json`` or ``weights.mg`` from another run, or a damaged file, raises
-``RunFolderError`` naming the file and the problem, instead of silently predicting nonsense.
+``load_run`` rebuilds the model from ``config.json`` (for a compressed run, which ``compress`` writes,
+with the structure its ``"compression"`` steps give: int8 layers, factorized layers) and checks that
+the files belong together: a ``vocab.json``/``tokenizer.json`` or weights from another run, or a
+damaged file, raises ``RunFolderError`` naming the file and the problem, instead of silently
+predicting nonsense.
 
 The tensor files are written and read by ``write_tensors``/``read_tensors`` only, the one place
-that knows their format (``mg.save`` today).
+that knows their format (``mg.save``: safetensors), and found by ``tensor_file``, the one place
+that knows their names, old and new.
 """
 from __future__ import annotations
 
@@ -42,6 +46,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import minigrad as mg
+from minigrad.compression.structure import rebuild
 from minigrad.text import Vocab
 from minigrad.text.bpe import BPETokenizer
 
@@ -50,10 +55,13 @@ from .model import TransformerClassifier
 
 RUN_FORMAT = "minigrad-sentiment-run"
 RUN_VERSION = 2             # 2: "status" and "progress"; version 1 folders (always complete) still load
-READABLE_VERSIONS = (1, 2)
+COMPRESSED_VERSION = 3      # 3: a compressed model ("compression": its steps), which older minigrads cannot rebuild
+READABLE_VERSIONS = (1, 2, 3)
 CONFIG_FILE, VOCAB_FILE, TOKENIZER_FILE, WEIGHTS_FILE, METRICS_FILE, CURVES_FILE = (
-    "config.json", "vocab.json", "tokenizer.json", "weights.mg", "metrics.json", "curves.png")
-RESUME_DIR, RESUME_STATE_FILE, RESUME_TENSORS_FILE = "resume", "state.json", "tensors.mg"
+    "config.json", "vocab.json", "tokenizer.json", "weights.safetensors", "metrics.json", "curves.png")
+RESUME_DIR, RESUME_STATE_FILE, RESUME_TENSORS_FILE = "resume", "state.json", "tensors.safetensors"
+# What runs written before minigrad used safetensors call their tensor files (mg.load still reads them).
+LEGACY_NAMES = {WEIGHTS_FILE: "weights.mg", RESUME_TENSORS_FILE: "tensors.mg"}
 # Which file holds the tokenizer, and how to read it, for each value of config["tokenizer"].
 TOKENIZER_FILES = {"word": (VOCAB_FILE, Vocab.load), "bpe": (TOKENIZER_FILE, BPETokenizer.load)}
 
@@ -72,6 +80,14 @@ def vocab_fingerprint(vocab: Vocab | BPETokenizer) -> str:
 
 
 # ------------------------------------------------------------------ the tensor file format (one owner)
+def tensor_file(folder, name=WEIGHTS_FILE) -> Path:
+    """The file to read for ``name`` in ``folder``: ``name`` itself, or in a run written before minigrad used
+    safetensors, its old name (``weights.mg``, ``tensors.mg``).  Always ``name`` when neither exists."""
+    path = Path(folder) / name
+    legacy = Path(folder) / LEGACY_NAMES.get(name, name)
+    return legacy if not path.exists() and legacy.exists() else path
+
+
 def write_tensors(path, tensors: dict) -> None:
     """Write a flat ``{name: Tensor}`` dict (on the CPU) to ``path``."""
     mg.save({name: tensor.to("cpu") for name, tensor in tensors.items()}, path)
@@ -84,7 +100,7 @@ def read_tensors(path) -> dict:
         raise RunFolderError(f"{path} is missing")
     try:
         tensors = mg.load(path)
-    except ValueError as error:
+    except (ValueError, OSError) as error:   # damaged or crafted (ValueError), unreadable (e.g. permissions)
         raise RunFolderError(f"{path} is damaged and cannot be read ({_one_line(error)}); train again, or put "
                              "back an intact copy") from None
     if not isinstance(tensors, dict):
@@ -166,11 +182,13 @@ def _swap_in(staging: Path, run_dir: Path) -> None:
 
 def save_run(run_dir, model: TransformerClassifier, vocab: Vocab | BPETokenizer, *, kind: str, training: dict,
              label_names, metrics: dict | None = None, weights: dict | None = None, status: str = "complete",
-             progress: dict | None = None, resume: dict | None = None, curves: bool = True) -> Path:
+             progress: dict | None = None, resume: dict | None = None, curves: bool = True,
+             compression: list | None = None) -> Path:
     """Write a whole run folder at once (see the module docstring) and return its path.
 
     ``weights`` (a state dict) is saved instead of the model's own; ``resume`` (a ``loop`` snapshot's
-    "resume" part) makes the folder resumable; ``curves`` draws curves.png from ``metrics["history"]``."""
+    "resume" part) makes the folder resumable; ``curves`` draws curves.png from ``metrics["history"]``;
+    ``compression`` (the steps of ``minigrad.compression.structure``) marks a compressed model."""
     run_dir = Path(run_dir)
     run_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = run_dir.with_name(f".{run_dir.name}.writing-{os.getpid()}")
@@ -178,7 +196,8 @@ def save_run(run_dir, model: TransformerClassifier, vocab: Vocab | BPETokenizer,
     staging.mkdir()
     try:
         config = {
-            "format": RUN_FORMAT, "version": RUN_VERSION, "kind": kind, "status": status,
+            "format": RUN_FORMAT, "version": COMPRESSED_VERSION if compression else RUN_VERSION, "kind": kind,
+            "status": status,
             "model": dict(model.config),
             "training": training,
             "label_names": list(label_names),
@@ -187,6 +206,8 @@ def save_run(run_dir, model: TransformerClassifier, vocab: Vocab | BPETokenizer,
         }
         if progress is not None:
             config["progress"] = progress
+        if compression:
+            config["compression"] = compression
         (staging / CONFIG_FILE).write_text(json.dumps(config, indent=2), encoding="utf-8")
         vocab.save(staging / TOKENIZER_FILES[tokenizer_kind(vocab)][0])
         write_tensors(staging / WEIGHTS_FILE, weights if weights is not None else model.state_dict())
@@ -204,7 +225,7 @@ def save_run(run_dir, model: TransformerClassifier, vocab: Vocab | BPETokenizer,
 
 
 def _write_resume_state(folder: Path, resume: dict, best_is_weights: bool) -> None:
-    """Tensors (raw weights, optimizer moments, weight average) to tensors.mg, the rest to state.json."""
+    """Tensors (raw weights, optimizer moments, weight average) to tensors.safetensors, the rest to state.json."""
     folder.mkdir()
     tensors = {f"model.{name}": value for name, value in resume["model"].items()}
     tensors.update({f"average.{i}": value for i, value in enumerate(resume["average"])})
@@ -234,7 +255,7 @@ def read_resume_state(run_dir) -> dict:
         state = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise RunFolderError(f"{path} is damaged ({_one_line(error)}); the run cannot be resumed") from None
-    tensors = read_tensors(folder / RESUME_TENSORS_FILE)
+    tensors = read_tensors(tensor_file(folder, RESUME_TENSORS_FILE))
     optimizer_state = {}
     for name, value in tensors.items():
         if name.startswith("optimizer."):
@@ -243,7 +264,7 @@ def read_resume_state(run_dir) -> dict:
     for index, values in state["optimizer_numbers"].items():
         optimizer_state.setdefault(int(index), {}).update(values)
     model_state = {name[len("model."):]: value for name, value in tensors.items() if name.startswith("model.")}
-    best = read_tensors(run_dir / WEIGHTS_FILE) if state["best_is_weights"] else None
+    best = read_tensors(tensor_file(run_dir)) if state["best_is_weights"] else None
     return {"model": model_state, "optimizer": {"state": optimizer_state, "param_groups": state["optimizer_groups"]},
             "scheduler": state["scheduler"], "average": [tensors[f"average.{i}"] for i in range(state["averages"])],
             "rng": state["rng"], "global_rng": state["global_rng"], "loop": state["loop"],
@@ -320,7 +341,13 @@ def load_run(run_dir, device: str = "cpu"):
     except (TypeError, ValueError) as error:
         raise RunFolderError(f"{run_dir / CONFIG_FILE}: the \"model\" entry does not describe a "
                              f"TransformerClassifier ({_one_line(error)})") from None
-    weights_path = run_dir / WEIGHTS_FILE
+    if config.get("compression"):
+        try:
+            rebuild(model, config["compression"])
+        except (TypeError, ValueError, KeyError, AttributeError) as error:
+            raise RunFolderError(f"{run_dir / CONFIG_FILE}: its \"compression\" entry does not describe this model "
+                                 f"({_one_line(error)})") from None
+    weights_path = tensor_file(run_dir)
     state = read_tensors(weights_path)
     try:
         model.load_state_dict(state)

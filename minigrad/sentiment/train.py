@@ -22,7 +22,8 @@ from .loop import TrainingInterrupted, TrainOptions, WeightAverage, train_loop
 from .metrics import classification_metrics, format_metrics
 
 __all__ = ["TrainOptions", "TrainingInterrupted", "WeightAverage", "fit", "evaluate", "predict_proba",
-           "predict_proba_ids", "batches", "replace_with_unk", "plot_curves", "ClassificationTask"]
+           "predict_proba_ids", "predict_logits_ids", "batches", "replace_with_unk", "plot_curves",
+           "ClassificationTask"]
 
 
 def replace_with_unk(ids: np.ndarray, mask: np.ndarray, probability: float, unk_id: int, rng) -> np.ndarray:
@@ -34,12 +35,14 @@ def replace_with_unk(ids: np.ndarray, mask: np.ndarray, probability: float, unk_
     return np.where(hit, unk_id, ids)
 
 
-def batches(id_lists, labels, encoder, batch_size, shuffle, seed=0):
-    """Yield ``(ids, mask, labels)`` NumPy batches; with ``shuffle`` the batches group similar lengths."""
+def batches(id_lists, labels, encoder, batch_size, shuffle, seed=0, with_rows=False):
+    """Yield ``(ids, mask, labels)`` NumPy batches (``with_rows``: and the rows of ``id_lists`` they hold,
+    ``(ids, mask, labels, rows)``); with ``shuffle`` the batches group similar lengths."""
     sampler = BucketBatchSampler([len(x) for x in id_lists], batch_size, shuffle=shuffle, seed=seed)
     for indices in sampler:
         ids, mask = encoder.batch([id_lists[i] for i in indices])
-        yield ids, mask, np.asarray([labels[i] for i in indices], dtype=np.int64)
+        batch = ids, mask, np.asarray([labels[i] for i in indices], dtype=np.int64)
+        yield batch + (np.asarray(indices, dtype=np.int64),) if with_rows else batch
 
 
 def predict_proba(model, encoder, texts, batch_size=256, device="cpu") -> np.ndarray:
@@ -49,6 +52,12 @@ def predict_proba(model, encoder, texts, batch_size=256, device="cpu") -> np.nda
 
 
 def predict_proba_ids(model, encoder, id_lists, batch_size=256, device="cpu") -> np.ndarray:
+    logits = predict_logits_ids(model, encoder, id_lists, batch_size, device)
+    return F.softmax(mg.tensor(logits), dim=-1).numpy()
+
+
+def predict_logits_ids(model, encoder, id_lists, batch_size=256, device="cpu") -> np.ndarray:
+    """Logits ``(len(id_lists), num_classes)`` (float64) in eval mode, in the order of ``id_lists``."""
     was_training = model.training
     model.eval()
     order = np.argsort([len(x) for x in id_lists], kind="stable")  # similar lengths together
@@ -57,8 +66,7 @@ def predict_proba_ids(model, encoder, id_lists, batch_size=256, device="cpu") ->
         for start in range(0, len(order), batch_size):
             chunk = order[start:start + batch_size]
             ids, mask = encoder.batch([id_lists[i] for i in chunk])
-            logits = model(mg.tensor(ids, device=device), mg.tensor(mask, device=device))
-            out[chunk] = F.softmax(logits.double(), dim=-1).numpy()
+            out[chunk] = model(mg.tensor(ids, device=device), mg.tensor(mask, device=device)).double().numpy()
     model.train(was_training)
     return out
 
@@ -94,14 +102,15 @@ class ClassificationTask:
         return -(-len(self.train_ids) // batch_size)
 
     def batches(self, epoch, batch_size):
+        """``(ids, mask, labels, rows)``: ``rows`` are the batch's rows of ``train`` (for a loss hook)."""
         return list(batches(self.train_ids, self.labels, self.encoder, batch_size, True,
-                            seed=self.options.seed * 1000 + epoch))
+                            seed=self.options.seed * 1000 + epoch, with_rows=True))
 
     def loss(self, model, batch, rng, part=None):
-        """(mean loss, examples, correct, count) of the batch, or of its rows ``part(len(batch))`` (one
+        """(mean loss, logits, examples, correct, count) of the batch, or of its rows ``part(len(labels))`` (one
         process's share: the word dropout is drawn for the whole batch first, so every share of it is the
         same as in one process); None for an empty share."""
-        ids, mask, labels = batch
+        ids, mask, labels, _ = batch   # the last item, the batch's rows of ``train``, is for a loss hook
         ids = replace_with_unk(ids, mask, self.options.unk_dropout, self.encoder.vocab.unk_id, rng)
         if part is not None:
             rows = part(len(labels))
@@ -112,7 +121,7 @@ class ClassificationTask:
         logits = model(mg.tensor(ids, device=device), mg.tensor(mask, device=device))
         loss = F.cross_entropy(logits, mg.tensor(labels, device=device), label_smoothing=self.options.label_smoothing)
         correct = int((logits.numpy().argmax(axis=1) == labels).sum())
-        return loss, len(labels), correct, len(labels)
+        return loss, logits, len(labels), correct, len(labels)
 
     def validate(self, model):
         return evaluate(model, self.encoder, self.val, self.options.device, model.config["num_classes"])
@@ -123,12 +132,12 @@ class ClassificationTask:
 
 
 def fit(model, encoder, train, val, options: TrainOptions, *, save=None, resume=None, log=print,
-        step_hook=None, parallel=None) -> dict:
+        step_hook=None, parallel=None, loss_hook=None) -> dict:
     """Train ``model`` on ``train`` (a Split), validate on ``val`` after each epoch, end with the best
-    weights; returns the history for metrics.json.  ``save``/``resume``/``step_hook``/``parallel``: see
-    ``train_loop``."""
+    weights; returns the history for metrics.json.  ``save``/``resume``/``step_hook``/``parallel``/``loss_hook``:
+    see ``train_loop`` (a loss hook gets the logits and the batch, whose last item holds the rows of ``train``)."""
     return train_loop(model, ClassificationTask(encoder, train, val, options), options, save=save, resume=resume,
-                      log=log, step_hook=step_hook, parallel=parallel)
+                      log=log, step_hook=step_hook, parallel=parallel, loss_hook=loss_hook)
 
 
 def plot_curves(history: dict, path) -> None:

@@ -2,7 +2,9 @@
 
 * ``clip_grad_norm_``: rescale all gradients together so that their joint norm is at most ``max_norm``;
 * ``clip_grad_value_``: clamp every gradient element to ``[-clip_value, clip_value]``;
-* ``parameters_to_vector`` / ``vector_to_parameters``: all parameters as one flat vector, and back.
+* ``parameters_to_vector`` / ``vector_to_parameters``: all parameters as one flat vector, and back;
+* ``prune`` (``minigrad.nn.utils.prune``): magnitude, random and structured pruning with a mask that is
+  re-applied before every forward, as ``torch.nn.utils.prune``.
 """
 import math
 
@@ -92,3 +94,6 @@ def _check_one_device(tensors):
     devices = {str(t.device) for t in tensors}
     if len(devices) > 1:
         raise TypeError(f"found tensors on different devices {sorted(devices)}; move them to one device first")
+
+
+from minigrad.nn.utils import prune  # noqa: E402  (torch.nn.utils.prune; it uses parameters_to_vector above)
