@@ -321,3 +321,27 @@ def test_the_benchmark_reports_both_models_on_one_and_two_processes(tmp_path):
         else:
             assert row["communication_seconds"] == 0
     assert "| mlp | 2 x 1 |" in done.stdout and "speed-up vs 1 x 1" in done.stdout
+
+
+def test_distillation_on_two_ranks_equals_one_process(tmp_path):
+    """With --teacher each rank mixes the teacher's term into the loss of its own rows of the batch (the loss hook
+    gets the slice this process computed), so the global batches' losses are one process's."""
+    from minigrad.sentiment import cli, load_run
+    from minigrad.sentiment.datasets import load_sentiment_data
+    from minigrad.sentiment.train import predict_proba
+
+    teacher = tmp_path / "teacher"
+    assert cli.main(["train", "--out", str(teacher), "--seed", "1"] + SENTIMENT) == 0
+    distil = ["--teacher", str(teacher), "--temperature", "2", "--alpha", "0.7"]
+    result = run_mpi([sys.executable, "-m", "minigrad.sentiment", "train", "--distributed",
+                      "--out", str(tmp_path / "two")] + SENTIMENT + distil)
+    assert result.returncode == 0, result.stderr
+    assert cli.main(["train", "--out", str(tmp_path / "one")] + SENTIMENT + distil) == 0
+    one, two = _history(tmp_path / "one"), _history(tmp_path / "two")
+    assert one["steps"] == two["steps"] == 20
+    assert np.abs(np.subtract(one["step_loss"], two["step_loss"])).max() < 1e-6
+    data = load_sentiment_data("embedded", seed=0)
+    probabilities = [predict_proba(*load_run(tmp_path / name)[:2], data.test.texts) for name in ("one", "two")]
+    assert np.abs(probabilities[0] - probabilities[1]).max() < 1e-6
+    assert cli.main(["train", "--out", str(tmp_path / "plain")] + SENTIMENT) == 0   # the same run without a teacher
+    assert np.abs(np.subtract(one["step_loss"], _history(tmp_path / "plain")["step_loss"])).max() > 1e-3
