@@ -125,6 +125,20 @@ def port_number(text):
     return value
 
 
+def width_list(text):
+    """--ngram-widths: positive whole numbers separated by commas, or 0 / none for no n-gram detectors."""
+    if text.strip().lower() in ("0", "none"):
+        return ()
+    try:
+        widths = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        widths = ()
+    if not widths or min(widths) < 1:
+        raise argparse.ArgumentTypeError(f"expected window widths separated by commas (e.g. 3,4,5), or none, "
+                                         f"got {text!r}")
+    return widths
+
+
 def label_list(text):
     names = [name.strip() for name in text.split(",")]
     if len(names) < 2 or not all(names) or len(set(names)) != len(names):
@@ -213,6 +227,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--pooling", choices=("cls", "mean", "max"),
                        help="sentence vector: the <cls> position, or the mean or the maximum over the words "
                             "(default: from the data)")
+    train.add_argument("--ngram-widths", type=width_list, metavar="W,W,...",
+                       help="n-gram detectors beside the Transformer: convolution filters over this many consecutive "
+                            "words, each sentence keeping each filter's strongest response; none = off "
+                            "(default: from the data)")
+    train.add_argument("--ngram-channels", type=positive_int, help="filters per n-gram width (default: from the data)")
     train.add_argument("--label-smoothing", type=fraction, help="in [0, 1) (default: from the data)")
     train.add_argument("--ema", type=fraction, help="decay of the moving average of the weights that is validated "
                                                     "and kept, in [0, 1); 0 = off (default: from the data)")

@@ -4,7 +4,8 @@ Two recipes:
 
 * ``embedded``: the generated corpus, whose sentences follow templates: a short schedule and the
   ``<cls>`` position as the sentence summary are enough.
-* ``text``: real sentences (SST-2, a GLUE-style folder, your own file): mean pooling, label smoothing,
+* ``text``: real sentences (SST-2, a GLUE-style folder, your own file): mean pooling, n-gram detectors
+  beside the Transformer (``model.NGramDetectors``: 3-, 4- and 5-word filters, Kim (2014)), label smoothing,
   a moving average of the weights, more dropout (and every word kept) on small data, and a
   schedule **measured in optimizer steps**, sized to the data:
 
@@ -23,8 +24,10 @@ from __future__ import annotations
 import math
 
 EMBEDDED = dict(batch_size=32, lr=3e-3, pooling="cls", min_freq=1, label_smoothing=0.0, unk_dropout=0.1,
-                d_model=64, layers=2, heads=4, dropout=0.1, ema=0.0, epochs=6, patience=None)
-TEXT = dict(batch_size=64, lr=2e-3, pooling="mean", label_smoothing=0.1, d_model=64, layers=2, heads=4, ema=0.998)
+                d_model=64, layers=2, heads=4, dropout=0.1, ema=0.0, epochs=6, patience=None,
+                ngram_widths=(), ngram_channels=0)
+TEXT = dict(batch_size=64, lr=2e-3, pooling="mean", label_smoothing=0.1, d_model=64, layers=2, heads=4, ema=0.998,
+            ngram_widths=(3, 4, 5), ngram_channels=100)
 # Less data, more regularisation: below BIG_DATA rows the model learns its training set by heart (99.5% train
 # accuracy on 6,000 sentences), so dropout and word dropout rise.  Measured on sentence-level SST-2 (README).
 BIG_DATA_REGULARISATION = dict(dropout=0.1, unk_dropout=0.05, min_freq=2)
@@ -74,10 +77,11 @@ def describe_defaults() -> str:
         "defaults, chosen from the data (an option given on the command line wins):",
         f"--data embedded: {e['epochs']} epochs, batch size {e['batch_size']}, lr {e['lr']}, pooling {e['pooling']}, "
         f"d_model {e['d_model']}, {e['layers']} layers, {e['heads']} heads, dropout {e['dropout']}, no label "
-        f"smoothing, no weight average, every word kept (min-freq 1), {e['unk_dropout']:.0%} word dropout, no early "
-        "stopping.",
+        f"smoothing, no weight average, every word kept (min-freq 1), {e['unk_dropout']:.0%} word dropout, no n-gram "
+        "detectors, no early stopping.",
         f"any other data (SST-2, a folder, a file) with N training rows: batch size {t['batch_size']}, lr {t['lr']}, "
-        f"pooling {t['pooling']}, d_model {t['d_model']}, {t['layers']} layers, {t['heads']} heads, label smoothing "
+        f"pooling {t['pooling']}, d_model {t['d_model']}, {t['layers']} layers, {t['heads']} heads, n-gram detectors "
+        f"of widths {','.join(map(str, t['ngram_widths']))} with {t['ngram_channels']} filters each, label smoothing "
         f"{t['label_smoothing']}, weight average {t['ema']} (less for runs under {round(5 / (1 - t['ema'])):,} steps); "
         f"from {BIG_DATA:,} rows on dropout {big['dropout']}, {big['unk_dropout']:.0%} word dropout, min-freq "
         f"{big['min_freq']}, below that dropout {small['dropout']}, {small['unk_dropout']:.0%} word dropout, "
