@@ -26,7 +26,7 @@ import argparse
 import math
 import sys
 
-from .recipe import PRETRAIN, PRETRAIN_TARGET_STEPS, describe_defaults
+from .recipe import DISTILLATION, PRETRAIN, PRETRAIN_TARGET_STEPS, describe_defaults
 
 
 class CliError(Exception):
@@ -255,9 +255,10 @@ def build_parser() -> argparse.ArgumentParser:
                             "classifier run; repeat for an ensemble, whose probabilities are averaged (see "
                             "minigrad/sentiment/distill.py; default: none, the labels only)")
     train.add_argument("--temperature", type=positive_float, help="with --teacher: the softening temperature T "
-                                                                  "(default 2)")
+                                                                  f"(default {DISTILLATION['temperature']:g})")
     train.add_argument("--alpha", type=unit_interval, help="with --teacher: the weight of the teacher's term, in "
-                                                           "[0, 1]; the labels get 1 - alpha (default 0.5)")
+                                                           "[0, 1]; the labels get 1 - alpha "
+                                                           f"(default {DISTILLATION['alpha']:g})")
 
     evaluate = commands.add_parser("evaluate", help="score a run folder on a data set")
     evaluate.add_argument("run_dir")

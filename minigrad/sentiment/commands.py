@@ -189,6 +189,7 @@ def cmd_train(args, out=print, step_hook=None) -> dict:
         settings["unk_dropout"] = _pick(args.word_dropout, defaults["unk_dropout"])
         if args.d_model is not None and args.d_ff is None:
             settings["d_ff"] = 2 * settings["d_model"]
+        _complete_ngram_settings(args, settings)
         _check_model_shape(settings["d_model"], settings["heads"])
         out_dir = _choose_out(args, "") if parallel is None or parallel.is_main else None   # rank 0 writes
         mg.manual_seed(args.seed)
@@ -267,6 +268,17 @@ def _distillation_hook(spec, data, device, out):
         f"alpha {spec['alpha']} (the labels weigh {1 - spec['alpha']:g})")
     table = teacher_table(spec["teachers"], data.train.texts, data.label_names, spec["temperature"], device, log=out)
     return DistillationHook(table, spec["temperature"], spec["alpha"], device)
+
+
+def _complete_ngram_settings(args, settings) -> None:
+    """Giving one of --ngram-widths / --ngram-channels turns the n-gram detectors on, with the other
+    at the big-data recipe's value (the embedded and small-data recipes have none: () and 0)."""
+    from .recipe import NGRAMS
+
+    if args.ngram_widths and not settings["ngram_channels"]:
+        settings["ngram_channels"] = NGRAMS["ngram_channels"]
+    if args.ngram_channels and not settings["ngram_widths"]:
+        settings["ngram_widths"] = NGRAMS["ngram_widths"]
 
 
 def _initial_model(args, settings, num_classes):

@@ -31,9 +31,10 @@ a convolution over the word vectors in the manner of Kim (2014)'s sentence CNN, 
 Each of its filters reads w consecutive words and fires (ReLU) on a phrase it has learned ("not
 bad", "a waste of"); the sentence keeps each filter's strongest response (max over the
 positions).  A Transformer this small, trained from scratch on 60,000 phrases, learns such local
-word groups slowly; the filters give it them directly, and on SST-2 dev the pair beats either
-alone (README, "Measured").  ``encode`` returns them after the Transformer's features at each
-position, so ``classify(encode(vectors, mask), mask)`` (saliency) sees both.
+word groups slowly; the filters give it them directly: on SST-2 dev the pair scores 83.1% over 3
+seeds, the Transformer alone 80.2% (README, "Measured").  On 6,885 sentences they do not help
+(the recipe leaves them out below 20,000 rows).  ``encode`` returns them after the Transformer's
+features at each position, so ``classify(encode(vectors, mask), mask)`` (saliency) sees both.
 
 For pre-training (masked-token prediction, see ``pretrain.py``) the model also has an MLM
 head: ``mlm_logits(hidden) = hidden @ token_embedding.weight^T + mlm_bias``.  Its weights are
