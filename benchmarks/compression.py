@@ -41,10 +41,13 @@ from minigrad.sentiment.train import predict_proba  # noqa: E402
 def describe(config) -> str:
     steps = config.get("compression") or []
     if not steps:
-        teachers = config.get("training", {}).get("spec", {}).get("teachers")
+        spec = config.get("training", {}).get("spec", {})
         model = config["model"]
         shape = f"d_model {model['d_model']}, {model['n_layers']} layers, d_ff {model['d_ff']}"
-        return shape + (f", distilled from {len(teachers)} teacher(s)" if teachers else "")
+        if not spec.get("teachers"):
+            return shape
+        return (shape + f", distilled from {len(spec['teachers'])} teacher(s), T {spec['temperature']:g}, "
+                f"alpha {spec['alpha']:g}")
     names = []
     for step in steps:
         if step["method"] == "prune":

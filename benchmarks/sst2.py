@@ -40,7 +40,9 @@ def parse_args(argv=None):
     parser.add_argument("--heads", type=int, default=None)
     parser.add_argument("--d-ff", type=int, default=None)
     parser.add_argument("--dropout", type=float, default=None)
-    parser.add_argument("--pooling", default=None, choices=("cls", "mean"))
+    parser.add_argument("--pooling", default=None, choices=("cls", "mean", "max"))
+    parser.add_argument("--ngram-widths", default=None, help="n-gram detector widths, e.g. 3,4,5; none = off")
+    parser.add_argument("--ngram-channels", type=int, default=None)
     parser.add_argument("--activation", default="relu", choices=("relu", "gelu"))
     parser.add_argument("--label-smoothing", type=float, default=None)
     parser.add_argument("--min-freq", type=int, default=None, help="words seen fewer times become <unk>")
@@ -160,14 +162,16 @@ def main():
     data = load_sentiment_data("sst2", folder, max_train=args.max_train, seed=args.seed)
     recipe = train_defaults("sst2", len(data.train))
     for name in ("epochs", "batch_size", "lr", "d_model", "layers", "heads", "d_ff", "dropout", "pooling",
-                 "label_smoothing", "min_freq", "ema", "patience"):
+                 "label_smoothing", "min_freq", "ema", "patience", "ngram_widths", "ngram_channels"):
         if getattr(args, name) is None:
             setattr(args, name, recipe[name])
+    if isinstance(args.ngram_widths, str):
+        args.ngram_widths = () if args.ngram_widths in ("0", "none") else tuple(map(int, args.ngram_widths.split(",")))
     vocab = build_vocab(data.train.texts, min_freq=args.min_freq)
     encoder = SentenceEncoder(vocab, max_len=64)
     config = dict(vocab_size=len(vocab), d_model=args.d_model, n_heads=args.heads, n_layers=args.layers,
                   d_ff=args.d_ff, max_len=64, dropout=args.dropout, pooling=args.pooling,
-                  activation=args.activation)
+                  activation=args.activation, ngram_widths=args.ngram_widths, ngram_channels=args.ngram_channels)
     log(f"train {len(data.train)} / val (held out from train) {len(data.val)} / dev {len(data.test)} sentences, "
         f"vocabulary {len(vocab)} words")
 

@@ -26,18 +26,32 @@ def build_torch_twin(model):
             self.encoder = nn.TransformerEncoder(layer, config["n_layers"], enable_nested_tensor=False)
             self.final_norm = nn.LayerNorm(d)
             self.head_dropout = nn.Dropout(config["dropout"])
-            self.head = nn.Linear(d, config["num_classes"])
+            self.widths = tuple(config.get("ngram_widths", ()))
+            if self.widths:  # minigrad.sentiment.model.NGramDetectors
+                self.ngrams = nn.Module()
+                self.ngrams.convs = nn.ModuleList([nn.Conv1d(d, config["ngram_channels"], w) for w in self.widths])
+            self.head = nn.Linear(d + len(self.widths) * config.get("ngram_channels", 0), config["num_classes"])
             self.mlm_bias = nn.Parameter(torch.zeros(config["vocab_size"]))
 
         def forward(self, ids, mask):
             positions = torch.arange(ids.shape[1], device=ids.device)
-            x = self.embedding_dropout(self.token_embedding(ids) + self.position_embedding(positions))
+            vectors = self.token_embedding(ids)
+            x = self.embedding_dropout(vectors + self.position_embedding(positions))
             x = self.final_norm(self.encoder(x, src_key_padding_mask=~mask))
             if config["pooling"] == "cls":
                 pooled = x[:, 0]
+            elif config["pooling"] == "max":
+                pooled = x.masked_fill(~mask.unsqueeze(-1), float("-inf")).amax(1)
             else:
                 weights = mask.float().unsqueeze(-1)
                 pooled = (x * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+            if self.widths:
+                real = mask.float().unsqueeze(1)
+                words = vectors.transpose(1, 2) * real
+                responses = torch.cat([torch.relu(conv(nn.functional.pad(words, (0, w - 1)))) * real
+                                       for conv, w in zip(self.ngrams.convs, self.widths)], dim=1)
+                strongest = responses.masked_fill(~mask.unsqueeze(1), float("-inf")).amax(2)
+                pooled = torch.cat([pooled, strongest], dim=1)
             return self.head(self.head_dropout(pooled))
 
     twin = TorchClassifier()

@@ -6,7 +6,7 @@ import pytest
 import minigrad as mg
 from minigrad import nn
 from minigrad.nn import functional as F
-from minigrad.quantization import (QATLinear, QuantizedEmbedding, QuantizedLinear, QuantizedMultiheadAttention,
+from minigrad.quantization import (QATLinear, QuantizedConv1d, QuantizedEmbedding, QuantizedLinear, QuantizedMultiheadAttention,
                                    convert, fake_quantize_per_channel_affine, fake_quantize_per_tensor_affine,
                                    int8_linear, prepare_qat, quantize_dynamic, quantize_per_channel_symmetric)
 from minigrad.sentiment.model import TransformerClassifier
@@ -145,6 +145,44 @@ def test_quantize_dynamic_converts_every_layer_of_a_classifier_and_keeps_its_log
     fresh.load_state_dict(mg.load(tmp_path / "int8.safetensors"))
     with mg.no_grad():
         np.testing.assert_array_equal(fresh(ids, mask).numpy(), logits)
+
+
+@pytest.mark.parametrize("stride, padding, dilation", [(1, 0, 1), (2, 1, 1), (1, 2, 2)])
+def test_int8_conv1d_is_the_int8_linear_layer_on_each_window(rng, stride, padding, dilation):
+    conv = nn.Conv1d(3, 4, 3, stride=stride, padding=padding, dilation=dilation)
+    x = mg.tensor(rng.standard_normal((2, 3, 9)).astype(np.float32), requires_grad=True)
+    small = quantize_dynamic(conv)
+    assert isinstance(small, QuantizedConv1d) and small.weight.dtype == mg.int8 and small.weight_scale.shape == (4,)
+    y = small(x)
+    with mg.no_grad():
+        reference = conv(x)
+    assert y.shape == reference.shape
+    # by hand: every output position is int8_linear of its window, with the batch's one activation scale
+    padded = np.pad(x.detach().numpy(), ((0, 0), (0, 0), (padding, padding)))
+    starts = range(0, padded.shape[2] - dilation * 2, stride)
+    windows = np.stack([padded[:, :, t:t + 2 * dilation + 1:dilation].reshape(2, 9) for t in starts], axis=1)
+    s_x = np.abs(windows).max() / 127
+    x_q = np.clip(np.rint(windows / s_x), -127, 127).astype(np.int64)
+    q = small.weight.numpy().reshape(4, 9).astype(np.int64)
+    expected = ((x_q @ q.T) * (s_x * small.weight_scale.numpy()) + small.bias.numpy()).transpose(0, 2, 1)
+    np.testing.assert_allclose(y.detach().numpy(), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(y.detach().numpy(), reference.numpy(), atol=0.05)      # and close to the float layer
+    y.sum().backward()                                                                 # straight through to the input
+    dequantized = nn.Conv1d(3, 4, 3, stride=stride, padding=padding, dilation=dilation)
+    with mg.no_grad():
+        dequantized.weight.copy_(small.dequantized_weight())
+        dequantized.bias.copy_(small.bias)
+    x2 = x.detach().requires_grad_()
+    dequantized(x2).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), x2.grad.numpy(), rtol=1e-5, atol=1e-6)
+    assert small(x[0].detach()).shape == reference.shape[1:]                            # unbatched (C, L) too
+
+
+def test_int8_conv1d_refuses_what_it_does_not_compute():
+    with pytest.raises(ValueError, match="groups=1 and numeric zero padding, not groups=2"):
+        quantize_dynamic(nn.Conv1d(4, 4, 3, groups=2))
+    with pytest.raises(RuntimeError, match="the input has 2 positions"):
+        quantize_dynamic(nn.Conv1d(1, 1, 3))(mg.zeros(1, 1, 2))
 
 
 def test_quantize_dynamic_options():

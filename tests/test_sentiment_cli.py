@@ -172,8 +172,23 @@ def test_train_and_evaluate_on_a_labelled_file(tmp_path, capsys):
                      "--heads", "2", "--layers", "1", "--no-progress"]) == 0
     config = json.loads((out / "config.json").read_text())
     assert sorted(config["label_names"]) == ["neg", "pos"]
+    assert "ngram_widths" not in config["model"]     # small data: no n-gram detectors (they learn it by heart)
     assert cli.main(["evaluate", str(out), "--data", str(data)]) == 0
     assert "60 sentences" in capsys.readouterr().out
+    check_predict_matches_loaded_model(out)
+
+
+@pytest.mark.parametrize("option, widths, channels", [(["--ngram-widths", "2,3"], [2, 3], 100),
+                                                      (["--ngram-channels", "7"], [3, 4, 5], 7),
+                                                      (["--ngram-widths", "none"], None, None)])
+def test_one_ngram_option_turns_the_detectors_on_with_the_other_from_the_big_data_recipe(tmp_path, option, widths,
+                                                                                    channels):
+    out = tmp_path / "run"
+    assert cli.main(["train", "--data", "embedded", "--out", str(out)] + TINY + option) == 0
+    model = json.loads((out / "config.json").read_text())["model"]
+    assert model.get("ngram_widths") == widths and model.get("ngram_channels") == channels
+    loaded, _, _ = load_run(out)
+    assert (loaded.ngrams is not None) == (widths is not None)
 
 
 def test_missing_data_file_names_the_path(tmp_path, capsys):

@@ -120,3 +120,22 @@ def test_compress_mistakes_are_one_error_line(run, tmp_path, capsys):
     assert "is already int8; compress its source run" in one_error_line(capsys)
     assert cli.main(["train", "--init", str(int8), "--out", str(tmp_path / "y")] + TINY[:2]) == 2
     assert "is a compressed run (int8); start from the run it was made from" in one_error_line(capsys)
+
+
+def test_a_run_with_ngram_detectors_is_pruned_filters_included_and_quantized(tmp_path, capsys):
+    """The big-data recipe's n-gram filters (nn.Conv1d) are weight tensors like the others: pruned to the same share,
+    and int8 (a QuantizedConv1d) with the rest."""
+    source = tmp_path / "ngrams"
+    assert cli.main(["train", "--out", str(source), "--ngram-widths", "2,3", "--ngram-channels", "8"] + TINY) == 0
+    pruned = tmp_path / "pruned"
+    assert cli.main(["compress", str(source), "--prune", "0.5", "--prune-steps", "1", "--out", str(pruned),
+                     "--no-progress"]) == 0
+    state = load_run(pruned)[0].state_dict()
+    for name in ("ngrams.convs.0.weight", "ngrams.convs.1.weight", "head.weight"):
+        assert abs((state[name].numpy() == 0).mean() - 0.5) < 0.02, name
+    int8 = tmp_path / "int8"
+    assert cli.main(["compress", str(source), "--quantize", "int8", "--out", str(int8)]) == 0
+    tensors = safetensors.numpy.load_file(str(int8 / "weights.safetensors"))
+    assert tensors["head.weight"].dtype == np.int8 and tensors["ngrams.convs.0.weight"].dtype == np.int8
+    capsys.readouterr()
+    assert cli.main(["predict", str(int8), "a fine film"]) == 0 and capsys.readouterr().out.strip()

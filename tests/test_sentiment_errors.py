@@ -30,6 +30,10 @@ def one_error_line(capsys) -> str:
     (["--lr", "nan"], "argument --lr: expected a finite number, got 'nan'"),
     (["--val-fraction", "1"], "argument --val-fraction: must be above 0 and below 1"),
     (["--labels", "pos"], "argument --labels: expected at least two different class names"),
+    (["--ngram-widths", "3,x"], "argument --ngram-widths: expected window widths separated by commas (e.g. 3,4,5), "
+                                "or none, got '3,x'"),
+    (["--ngram-widths", "0,3"], "argument --ngram-widths: expected window widths separated by commas"),
+    (["--ngram-channels", "0"], "argument --ngram-channels: must be at least 1, got 0"),
     # --device goes through minigrad's one device parser, as Tensor.to / Module.to / mg.load do
     (["--device", "gpu"], "argument --device: unknown device 'gpu' ('gpu' is not a device name in PyTorch "
                           "either: say 'cuda'); use one of 'cpu', 'cuda', 'cudasim'"),

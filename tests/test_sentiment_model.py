@@ -1,4 +1,5 @@
-"""TransformerClassifier: padding never matters, odd inputs work, masking for pre-training is right."""
+"""TransformerClassifier: padding never matters, odd inputs work, masking for pre-training is right;
+its n-gram detectors compute their formula, have the right gradient and match PyTorch."""
 import numpy as np
 import pytest
 
@@ -13,17 +14,21 @@ from minigrad.sentiment.train import predict_proba
 TEXTS = ["the film was not good", "a joy", "the plot was dull but the acting was superb", "bad"]
 
 
-def make(pooling, vocab_size=30, seed=0):
+def make(pooling, vocab_size=30, seed=0, ngrams=False):
     mg.manual_seed(seed)
     model = TransformerClassifier(vocab_size, d_model=16, n_heads=2, n_layers=2, d_ff=32, max_len=20,
-                                  dropout=0.1, pooling=pooling)
+                                  dropout=0.1, pooling=pooling, **(NGRAMS if ngrams else {}))
     model.eval()
     return model
 
 
-@pytest.mark.parametrize("pooling", ["cls", "mean", "max"])
-def test_extra_padding_never_changes_the_logits(pooling):
-    model = make(pooling)
+NGRAMS = dict(ngram_widths=(2, 3), ngram_channels=5)
+
+
+@pytest.mark.parametrize("pooling,ngrams", [("cls", False), ("mean", False), ("max", False), ("mean", True),
+                                            ("cls", True)])
+def test_extra_padding_never_changes_the_logits(pooling, ngrams):
+    model = make(pooling, ngrams=ngrams)
     rng = np.random.default_rng(1)
     lengths = [3, 7, 1, 5]
     ids = np.zeros((4, 7), dtype=np.int64)
@@ -142,3 +147,65 @@ def test_metrics_match_a_count_by_hand():
     assert m["precision"] == pytest.approx(tp / (tp + fp))
     assert m["recall"] == pytest.approx(tp / (tp + fn))
     assert m["f1"] == pytest.approx(2 * tp / (2 * tp + fp + fn))
+
+
+def test_ngram_detectors_compute_their_formula():
+    """response[b, t, c] = relu(bias_c + sum_i sum_k W_c[k, i] e[b, t + i, k]), zero past the sentence end."""
+    from minigrad.sentiment.model import NGramDetectors
+
+    mg.manual_seed(0)
+    detectors = NGramDetectors(4, (1, 3), 2)
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(2, 5, 4)).astype(np.float32)
+    mask = np.array([[True] * 3 + [False] * 2, [True] * 5])
+    got = detectors(mg.tensor(vectors), mg.tensor(mask)).numpy()
+    assert got.shape == (2, 5, 4)
+    expected = np.zeros_like(got)
+    for b in range(2):
+        e = vectors[b] * mask[b][:, None]
+        for j, (conv, w) in enumerate(zip(detectors.convs, (1, 3))):
+            weight, bias = conv.weight.numpy(), conv.bias.numpy()        # (channels, d, w), (channels,)
+            for t in range(int(mask[b].sum())):
+                for c in range(2):
+                    total = bias[c] + sum(weight[c, :, i] @ e[t + i] for i in range(w) if t + i < 5)
+                    expected[b, t, 2 * j + c] = max(total, 0.0)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    assert (got[0, 3:] == 0).all(), "padding positions respond 0"
+
+
+def test_ngram_model_gradient_matches_finite_differences():
+    """The saliency path (token vectors -> logit) through both the Transformer and the detectors, in float64."""
+    model = make("mean", ngrams=True).double()
+    ids = np.array([[2, 5, 6, 7, 0], [2, 8, 9, 10, 11]])
+    mask = mg.tensor(ids != 0)
+    vectors = model.embed(mg.tensor(ids)).detach().requires_grad_()
+    assert mg.autograd.gradcheck(lambda e: model.classify(model.encode(e, mask), mask)[:, 1], (vectors,))
+
+
+@pytest.mark.parametrize("pooling", ["mean", "max"])
+def test_ngram_model_matches_pytorch_logits_and_gradients(pooling):
+    torch = pytest.importorskip("torch")
+    from benchmarks.torch_twin import build_torch_twin
+
+    model = make(pooling, ngrams=True)
+    twin = build_torch_twin(model).eval()
+    ids = np.array([[2, 5, 6, 7, 0, 0], [2, 8, 9, 10, 11, 12], [2, 4, 0, 0, 0, 0]])
+    mask = ids != 0
+    ours = model(mg.tensor(ids), mg.tensor(mask))
+    theirs = twin(torch.tensor(ids), torch.tensor(mask))
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-4, atol=1e-5)
+    weights = mg.tensor([[1.0, -2.0], [0.5, 3.0], [-1.0, 1.0]])
+    (ours * weights).sum().backward()
+    (theirs * torch.tensor(weights.numpy())).sum().backward()
+    twin_parameters = dict(twin.named_parameters())
+    for name, parameter in model.named_parameters():
+        if name == "mlm_bias":
+            continue
+        np.testing.assert_allclose(parameter.grad.numpy(), twin_parameters[name].grad.numpy(), rtol=1e-3, atol=1e-5,
+                                   err_msg=name)
+
+
+def test_mlm_head_reads_only_the_transformer_features():
+    model = make("mean", ngrams=True)
+    hidden = mg.randn(3, 16 + 10)
+    np.testing.assert_allclose(model.mlm_logits(hidden).numpy(), model.mlm_logits(hidden[:, :16]).numpy())

@@ -2,7 +2,7 @@
 
 Post-training dynamic quantization, in one line::
 
-    small = quantize_dynamic(model)       # Linear, Embedding, MultiheadAttention -> int8 layers (a copy)
+    small = quantize_dynamic(model)       # Linear, Conv1d, Embedding, MultiheadAttention -> int8 layers (a copy)
 
 * weights: symmetric int8 with one scale per output row (``weight ~ scale[:, None] * q``, |error| <= scale/2);
 * activations: quantized as they come, one scale per batch ("dynamic");
@@ -19,10 +19,12 @@ from minigrad.quantization.convert import convert, prepare_qat, quantize_dynamic
 from minigrad.quantization.functional import (dequantize_per_channel, fake_quantize_per_channel_affine,
                                               fake_quantize_per_tensor_affine, fake_quantize_symmetric, int8_linear,
                                               quantize_per_channel_symmetric)
-from minigrad.quantization.modules import QuantizedEmbedding, QuantizedLinear, QuantizedMultiheadAttention
+from minigrad.quantization.modules import (QuantizedConv1d, QuantizedEmbedding, QuantizedLinear,
+                                          QuantizedMultiheadAttention)
 from minigrad.quantization.qat import QATEmbedding, QATLinear, QATMultiheadAttention
 
 __all__ = ["quantize_dynamic", "prepare_qat", "convert", "int8_linear", "quantize_per_channel_symmetric",
            "dequantize_per_channel", "fake_quantize_per_tensor_affine", "fake_quantize_per_channel_affine",
-           "fake_quantize_symmetric", "QuantizedLinear", "QuantizedEmbedding", "QuantizedMultiheadAttention",
+           "fake_quantize_symmetric", "QuantizedLinear", "QuantizedConv1d", "QuantizedEmbedding",
+           "QuantizedMultiheadAttention",
            "QATLinear", "QATEmbedding", "QATMultiheadAttention"]

@@ -7,26 +7,30 @@ quantization-aware training (``qat.py``).  All three walk the model and replace 
 a converted copy and leave ``model`` as it was (``inplace=True`` changes ``model`` itself).
 
 One difference from PyTorch: there, dynamic quantization covers ``Linear`` (and recurrent layers)
-but leaves ``MultiheadAttention``'s fused input projection and ``Embedding`` in floats (embeddings
-need a separate weight-only config); minigrad's default covers all three, because in a small
-Transformer the embedding is most of the bytes.
+but leaves ``MultiheadAttention``'s fused input projection, ``Embedding`` and convolutions in floats
+(embeddings need a separate weight-only config); minigrad's default covers them all (``Conv1d`` too,
+as a linear layer over each window), because in a small Transformer the embedding is most of the
+bytes, and the sentiment model's n-gram filters are the next largest part.
 """
 import copy
 
 from minigrad import dtypes
 from minigrad.nn.layers.attention import MultiheadAttention
+from minigrad.nn.layers.conv import Conv1d
 from minigrad.nn.layers.embedding import Embedding
 from minigrad.nn.layers.linear import Linear
-from minigrad.quantization.modules import QuantizedEmbedding, QuantizedLinear, QuantizedMultiheadAttention
+from minigrad.quantization.modules import (QuantizedConv1d, QuantizedEmbedding, QuantizedLinear,
+                                          QuantizedMultiheadAttention)
 from minigrad.quantization.qat import QATEmbedding, QATLinear, QATMultiheadAttention
 
-QUANTIZED = {Linear: QuantizedLinear, Embedding: QuantizedEmbedding, MultiheadAttention: QuantizedMultiheadAttention}
+QUANTIZED = {Linear: QuantizedLinear, Conv1d: QuantizedConv1d, Embedding: QuantizedEmbedding,
+             MultiheadAttention: QuantizedMultiheadAttention}
 QAT = {Linear: QATLinear, Embedding: QATEmbedding, MultiheadAttention: QATMultiheadAttention}
 FROM_QAT = {QATLinear: QuantizedLinear, QATEmbedding: QuantizedEmbedding, QATMultiheadAttention: QuantizedMultiheadAttention}
 
 
 def quantize_dynamic(model, qconfig_spec=None, dtype=dtypes.int8, inplace=False):
-    """``model`` with every ``Linear``, ``Embedding`` and ``MultiheadAttention`` (or only the types in
+    """``model`` with every ``Linear``, ``Conv1d``, ``Embedding`` and ``MultiheadAttention`` (or only the types in
     ``qconfig_spec``) replaced by its int8 version.  ``dtype``: int8 (the only one; PyTorch's ``qint8``)."""
     if dtype not in (dtypes.int8, "qint8"):
         raise ValueError(f"quantize_dynamic: minigrad quantizes to int8 only, got dtype={dtype}")

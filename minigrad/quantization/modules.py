@@ -1,10 +1,12 @@
-"""The int8 layers: ``QuantizedLinear``, ``QuantizedEmbedding``, ``QuantizedMultiheadAttention``.
+"""The int8 layers: ``QuantizedLinear``, ``QuantizedConv1d``, ``QuantizedEmbedding``, ``QuantizedMultiheadAttention``.
 
 Each stores its weight as int8 with one float32 scale per row (``weight ~ weight_scale[:, None] * weight``)
 in buffers, so the state dict -- and the file it is saved to -- holds one byte per weight::
 
     QuantizedLinear       weight (out, in) int8, weight_scale (out,), bias (out,)       dynamic: the input
                           is quantized per batch and the product summed in int32 (int8_linear)
+    QuantizedConv1d       weight (out, in, k) int8, weight_scale (out,), bias (out,)   dynamic, as Linear:
+                          each output position is a linear layer over its window of k inputs
     QuantizedEmbedding    weight (rows, dim) int8, weight_scale (rows,)                 weight only: a
                           lookup dequantizes just the rows it reads
     QuantizedMultiheadAttention  in_proj_weight (3E, E) int8 + in_proj_weight_scale, in_proj_bias, and
@@ -48,6 +50,65 @@ class QuantizedLinear(Module):
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}, "
                 "int8 per-row weights, activations per batch")
+
+
+class QuantizedConv1d(Module):
+    """A 1-D convolution (groups 1, zero padding) on the int8 linear layer.  For x (N, C, L), kernel k::
+
+        windows[n, t, (c, i)] = x_padded[n, c, t*stride + i*dilation]          (N, L_out, C*k)
+        y[n, o, t] = int8_linear(windows, weight.reshape(O, C*k))[n, t, o]       (+ bias[o])
+
+    -- the convolution is a linear layer applied to every window, so the window of each output position is
+    quantized with the batch's one scale and multiplied by the int8 filters in int32, as in ``QuantizedLinear``."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, bias=True,
+                 device="cpu"):
+        super().__init__()
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride, padding, dilation
+        self.register_buffer("weight", mg.zeros(out_channels, in_channels, kernel_size, dtype=mg.int8, device=device))
+        self.register_buffer("weight_scale", mg.ones(out_channels, device=device))
+        self.register_buffer("bias", mg.zeros(out_channels, device=device) if bias else None)
+
+    @classmethod
+    def from_float(cls, conv):
+        padding = (0,) if conv.padding == "valid" else conv.padding
+        if conv.groups != 1 or conv.padding_mode != "zeros" or isinstance(padding, str):
+            raise ValueError(f"quantize_dynamic: the int8 Conv1d takes groups=1 and numeric zero padding, not "
+                             f"groups={conv.groups}, padding={conv.padding!r}, padding_mode={conv.padding_mode!r}; "
+                             "leave this layer in floats with qconfig_spec={nn.Linear, nn.Embedding, "
+                             "nn.MultiheadAttention}")
+        layer = cls(conv.in_channels, conv.out_channels, conv.kernel_size[0], conv.stride[0], padding[0],
+                    conv.dilation[0], conv.bias is not None, device=conv.weight.device)
+        _store_weight(layer, "weight", conv.weight)
+        if conv.bias is not None:
+            layer.bias = conv.bias.detach().float().clone()
+        return layer
+
+    def forward(self, x):
+        batched = x.ndim == 3
+        x = x if batched else x.unsqueeze(0)
+        if self.padding:
+            x = mg.nn.functional.pad(x, (self.padding, self.padding))
+        n, c, length = x.shape
+        span = self.dilation * (self.kernel_size - 1) + 1
+        if length < span:
+            raise RuntimeError(f"QuantizedConv1d: the input has {length} positions (padding included), fewer than "
+                               f"the kernel's span of {span}")
+        starts = mg.arange(0, length - span + 1, self.stride, device=x.device)
+        taps = mg.arange(self.kernel_size, device=x.device) * self.dilation
+        windows = x[:, :, starts.unsqueeze(1) + taps]                          # (N, C, L_out, k)
+        windows = windows.permute(0, 2, 1, 3).reshape(n, len(starts), c * self.kernel_size)
+        filters = self.weight.reshape(self.out_channels, c * self.kernel_size)
+        y = int8_linear(windows, filters, self.weight_scale, self.bias).transpose(1, 2)   # (N, O, L_out)
+        return y if batched else y.squeeze(0)
+
+    def dequantized_weight(self):
+        return dequantize_per_channel(self.weight, self.weight_scale)
+
+    def extra_repr(self):
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"padding={self.padding}, dilation={self.dilation}, int8 per-filter weights, activations per batch")
 
 
 class QuantizedEmbedding(Module):

@@ -26,7 +26,7 @@ import argparse
 import math
 import sys
 
-from .recipe import PRETRAIN, PRETRAIN_TARGET_STEPS, describe_defaults
+from .recipe import DISTILLATION, PRETRAIN, PRETRAIN_TARGET_STEPS, describe_defaults
 
 
 class CliError(Exception):
@@ -125,6 +125,20 @@ def port_number(text):
     return value
 
 
+def width_list(text):
+    """--ngram-widths: positive whole numbers separated by commas, or 0 / none for no n-gram detectors."""
+    if text.strip().lower() in ("0", "none"):
+        return ()
+    try:
+        widths = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        widths = ()
+    if not widths or min(widths) < 1:
+        raise argparse.ArgumentTypeError(f"expected window widths separated by commas (e.g. 3,4,5), or none, "
+                                         f"got {text!r}")
+    return widths
+
+
 def label_list(text):
     names = [name.strip() for name in text.split(",")]
     if len(names) < 2 or not all(names) or len(set(names)) != len(names):
@@ -213,6 +227,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--pooling", choices=("cls", "mean", "max"),
                        help="sentence vector: the <cls> position, or the mean or the maximum over the words "
                             "(default: from the data)")
+    train.add_argument("--ngram-widths", type=width_list, metavar="W,W,...",
+                       help="n-gram detectors beside the Transformer: convolution filters over this many consecutive "
+                            "words, each sentence keeping each filter's strongest response; none = off "
+                            "(default: from the data)")
+    train.add_argument("--ngram-channels", type=positive_int, help="filters per n-gram width (default: from the data)")
     train.add_argument("--label-smoothing", type=fraction, help="in [0, 1) (default: from the data)")
     train.add_argument("--ema", type=fraction, help="decay of the moving average of the weights that is validated "
                                                     "and kept, in [0, 1); 0 = off (default: from the data)")
@@ -236,9 +255,10 @@ def build_parser() -> argparse.ArgumentParser:
                             "classifier run; repeat for an ensemble, whose probabilities are averaged (see "
                             "minigrad/sentiment/distill.py; default: none, the labels only)")
     train.add_argument("--temperature", type=positive_float, help="with --teacher: the softening temperature T "
-                                                                  "(default 2)")
+                                                                  f"(default {DISTILLATION['temperature']:g})")
     train.add_argument("--alpha", type=unit_interval, help="with --teacher: the weight of the teacher's term, in "
-                                                           "[0, 1]; the labels get 1 - alpha (default 0.5)")
+                                                           "[0, 1]; the labels get 1 - alpha "
+                                                           f"(default {DISTILLATION['alpha']:g})")
 
     evaluate = commands.add_parser("evaluate", help="score a run folder on a data set")
     evaluate.add_argument("run_dir")

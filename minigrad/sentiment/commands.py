@@ -184,11 +184,12 @@ def cmd_train(args, out=print, step_hook=None) -> dict:
     else:
         defaults = train_defaults(args.data, len(data.train))
         names = ("epochs", "batch_size", "lr", "d_model", "layers", "heads", "d_ff", "dropout", "pooling",
-                 "label_smoothing", "ema", "min_freq", "patience")
+                 "label_smoothing", "ema", "min_freq", "patience", "ngram_widths", "ngram_channels")
         settings = {name: _pick(getattr(args, name), defaults[name]) for name in names}
         settings["unk_dropout"] = _pick(args.word_dropout, defaults["unk_dropout"])
         if args.d_model is not None and args.d_ff is None:
             settings["d_ff"] = 2 * settings["d_model"]
+        _complete_ngram_settings(args, settings)
         _check_model_shape(settings["d_model"], settings["heads"])
         out_dir = _choose_out(args, "") if parallel is None or parallel.is_main else None   # rank 0 writes
         mg.manual_seed(args.seed)
@@ -201,7 +202,9 @@ def cmd_train(args, out=print, step_hook=None) -> dict:
             model = TransformerClassifier(len(vocab), d_model=settings["d_model"], n_heads=settings["heads"],
                                           n_layers=settings["layers"], d_ff=settings["d_ff"], max_len=MAX_LEN,
                                           dropout=settings["dropout"], pooling=settings["pooling"],
-                                          num_classes=num_classes, pad_id=vocab.pad_id)
+                                          num_classes=num_classes, pad_id=vocab.pad_id,
+                                          ngram_widths=settings["ngram_widths"],
+                                          ngram_channels=settings["ngram_channels"])
         options = TrainOptions(epochs=settings["epochs"], batch_size=settings["batch_size"], lr=settings["lr"],
                                label_smoothing=settings["label_smoothing"], ema_decay=settings["ema"],
                                unk_dropout=settings["unk_dropout"], seed=args.seed, device=device,
@@ -267,12 +270,24 @@ def _distillation_hook(spec, data, device, out):
     return DistillationHook(table, spec["temperature"], spec["alpha"], device)
 
 
+def _complete_ngram_settings(args, settings) -> None:
+    """Giving one of --ngram-widths / --ngram-channels turns the n-gram detectors on, with the other
+    at the big-data recipe's value (the embedded and small-data recipes have none: () and 0)."""
+    from .recipe import NGRAMS
+
+    if args.ngram_widths and not settings["ngram_channels"]:
+        settings["ngram_channels"] = NGRAMS["ngram_channels"]
+    if args.ngram_channels and not settings["ngram_widths"]:
+        settings["ngram_widths"] = NGRAMS["ngram_widths"]
+
+
 def _initial_model(args, settings, num_classes):
-    """The model and tokenizer of ``--init RUN``, with a fresh head when the number of classes differs."""
+    """The model and tokenizer of ``--init RUN``; the head and the n-gram detectors start fresh when their
+    shapes differ (another number of classes, a pretrain run without detectors)."""
     from . import run_folder
     from .model import TransformerClassifier
 
-    model, encoder, init_config = run_folder.load_run(args.init)
+    model_state, encoder, init_config = run_folder.load_run(args.init)
     if init_config.get("compression"):
         raise CliError(f"--init {args.init} is a compressed run ({init_config['compression'][-1]['method']}); start "
                        f"from the run it was made from, {init_config['training'].get('compressed_from')}")
@@ -280,12 +295,13 @@ def _initial_model(args, settings, num_classes):
         raise CliError(f"--tokenizer {args.tokenizer} differs from the {encoder.kind} tokenizer of --init "
                        f"{args.init}; drop --tokenizer (the initial run's tokenizer is reused) or pretrain "
                        f"again with --tokenizer {args.tokenizer}")
-    model_settings = dict(init_config["model"], dropout=settings["dropout"], pooling=settings["pooling"])
-    state = model.state_dict()
-    if model_settings["num_classes"] != num_classes:  # a new task: a fresh head, everything else kept
-        model_settings["num_classes"] = num_classes
-        state = {k: v for k, v in state.items() if not k.startswith("head.")}
+    model_settings = dict(init_config["model"], dropout=settings["dropout"], pooling=settings["pooling"],
+                          ngram_widths=settings["ngram_widths"], ngram_channels=settings["ngram_channels"],
+                          num_classes=num_classes)
     model = TransformerClassifier(**model_settings)
+    # A new task or other n-gram detectors: those parts start fresh (a pretrain run has neither), the rest is kept.
+    shapes = {name: tuple(value.shape) for name, value in model.state_dict().items()}
+    state = {k: v for k, v in model_state.state_dict().items() if shapes.get(k) == tuple(v.shape)}
     model.load_state_dict(state, strict=False)
     note = (f"initialised from {args.init} ({init_config['kind']} run, {encoder.kind} tokenizer of {len(encoder.vocab):,} "
             "tokens; its model sizes override --d-model/--layers/--heads/--d-ff)")

@@ -125,12 +125,13 @@ def _prune_and_fine_tune(args, model, encoder, data, options, out, step_hook):
 
 
 def weight_matrices(model):
-    """``(module, name)`` of every weight matrix: Linear and Embedding weights, attention in-projections."""
+    """``(module, name)`` of every weight matrix: Linear, Embedding and convolution weights (the n-gram
+    detectors' filters), attention in-projections."""
     from minigrad import nn
 
     found = []
     for module in model.modules():
-        if type(module) in (nn.Linear, nn.Embedding):
+        if type(module) in (nn.Linear, nn.Embedding, nn.Conv1d, nn.Conv2d):
             found.append((module, "weight"))
         elif type(module) is nn.MultiheadAttention:
             found.append((module, "in_proj_weight"))

@@ -21,8 +21,9 @@ import numpy as np
 import minigrad as mg
 from minigrad.compression import distillation_loss, soften
 
-DEFAULT_TEMPERATURE = 2.0
-DEFAULT_ALPHA = 0.5
+from .recipe import DISTILLATION
+
+DEFAULT_TEMPERATURE, DEFAULT_ALPHA = DISTILLATION["temperature"], DISTILLATION["alpha"]
 
 
 class DistillationHook:

@@ -9,6 +9,7 @@ The whole model, for token ids ``ids`` (B, T) and a mask (B, T) that is True on 
     sentence = x[:, 0]                       pooling="cls":  the vector at the <cls> position
              = sum_t mask_t x_t / sum_t mask_t   pooling="mean": the average over the real tokens
              = max_t {x_t : mask_t}              pooling="max":  each feature's largest value over the real tokens
+    (with n-gram detectors, ngram_widths=(3, 4, 5): sentence = [sentence, max_t ngrams(token_embedding(ids))_t])
     logits = head(dropout(sentence))                (B, num_classes)
 
 Padding never leaks in: the attention ignores padding keys (``key_padding_mask``), every other
@@ -25,6 +26,16 @@ GELU (``activation="gelu"``) is the BERT choice, but minigrad's CPU GELU compute
 element at a time in Python, which made it ~60% of a training step when we profiled; ReLU costs
 almost nothing and learns these tasks as well.
 
+N-gram detectors (``ngram_widths``, ``ngram_channels``; off unless given): beside the Transformer,
+a convolution over the word vectors in the manner of Kim (2014)'s sentence CNN, ``NGramDetectors``.
+Each of its filters reads w consecutive words and fires (ReLU) on a phrase it has learned ("not
+bad", "a waste of"); the sentence keeps each filter's strongest response (max over the
+positions).  A Transformer this small, trained from scratch on 60,000 phrases, learns such local
+word groups slowly; the filters give it them directly: on SST-2 dev the pair scores 83.1% over 3
+seeds, the Transformer alone 80.2% (README, "Measured").  On 6,885 sentences they do not help
+(the recipe leaves them out below 20,000 rows).  ``encode`` returns them after the Transformer's
+features at each position, so ``classify(encode(vectors, mask), mask)`` (saliency) sees both.
+
 For pre-training (masked-token prediction, see ``pretrain.py``) the model also has an MLM
 head: ``mlm_logits(hidden) = hidden @ token_embedding.weight^T + mlm_bias``.  Its weights are
 *tied* to the input embedding (the same matrix reads and writes words), so it adds only
@@ -40,20 +51,53 @@ from minigrad.nn import init
 POOLINGS = ("cls", "mean", "max")
 
 
+class NGramDetectors(nn.Module):
+    """``channels`` convolution filters per width ``w`` in ``widths``, each reading ``w`` consecutive
+    token vectors; for token vectors ``e`` (B, T, d) (zero past the end of each sentence)::
+
+        response[b, t, c] = relu(bias_c + sum_{i < w} sum_k weight_c[k, i] * e[b, t + i, k])
+
+    i.e. filter ``c``'s response to the ``w`` words starting at position ``t``; returns the responses of
+    all the filters, ``(B, T, len(widths) * channels)``, and 0 at padding positions.  Only existing ops
+    (``F.pad``, ``nn.Conv1d``, ``relu``, ``cat``), so its gradient is theirs.
+    """
+
+    def __init__(self, d_model: int, widths, channels: int):
+        super().__init__()
+        self.widths = tuple(widths)
+        self.convs = nn.ModuleList([nn.Conv1d(d_model, channels, w) for w in self.widths])
+
+    def forward(self, token_vectors, mask):
+        real = _as_bool_tensor(mask, token_vectors.device).float().unsqueeze(1)    # (B, 1, T)
+        x = token_vectors.transpose(1, 2) * real          # (B, d, T), channels first as conv1d reads them
+        # w - 1 zeros after the last position: a window may run past the end of its sentence (into
+        # zeros, exactly as if the batch had been padded to that sentence's length: no leak).
+        responses = [conv(F.pad(x, (0, w - 1))).relu() * real for conv, w in zip(self.convs, self.widths)]
+        return mg.cat(responses, dim=1).transpose(1, 2)
+
+
 class TransformerClassifier(nn.Module):
     def __init__(self, vocab_size: int, d_model: int = 64, n_heads: int = 4, n_layers: int = 2,
                  d_ff: int = 128, max_len: int = 128, dropout: float = 0.1, pooling: str = "cls",
-                 num_classes: int = 2, pad_id: int = 0, activation: str = "relu"):
+                 num_classes: int = 2, pad_id: int = 0, activation: str = "relu", ngram_widths=(),
+                 ngram_channels: int = 0):
         super().__init__()
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
         if d_model % n_heads != 0:
             raise ValueError(f"d_model ({d_model}) must be divisible by n_heads ({n_heads})")
+        ngram_widths = tuple(int(w) for w in ngram_widths) if ngram_channels else ()
+        if any(w < 1 for w in ngram_widths) or ngram_channels < 0:
+            raise ValueError(f"ngram_widths must be positive and ngram_channels at least 0, got {ngram_widths} "
+                             f"and {ngram_channels}")
         self.config = dict(vocab_size=vocab_size, d_model=d_model, n_heads=n_heads, n_layers=n_layers,
                            d_ff=d_ff, max_len=max_len, dropout=dropout, pooling=pooling,
                            num_classes=num_classes, pad_id=pad_id, activation=activation)
+        if ngram_widths:  # only then: the config of a run without them stays as it was
+            self.config.update(ngram_widths=list(ngram_widths), ngram_channels=ngram_channels)
         self.pooling = pooling
         self.max_len = max_len
+        self.d_model = d_model
         self.token_embedding = nn.Embedding(vocab_size, d_model, padding_idx=pad_id)
         self.position_embedding = nn.Embedding(max_len, d_model)
         self.embedding_dropout = nn.Dropout(dropout)
@@ -62,7 +106,8 @@ class TransformerClassifier(nn.Module):
         self.encoder = nn.TransformerEncoder(layer, n_layers)
         self.final_norm = nn.LayerNorm(d_model)
         self.head_dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(d_model, num_classes)
+        self.ngrams = NGramDetectors(d_model, ngram_widths, ngram_channels) if ngram_widths else None
+        self.head = nn.Linear(d_model + len(ngram_widths) * ngram_channels, num_classes)
         self.mlm_bias = nn.Parameter(mg.zeros(vocab_size))
         self._init_embeddings(d_model, pad_id)
 
@@ -82,7 +127,8 @@ class TransformerClassifier(nn.Module):
         return self.token_embedding(ids)
 
     def encode(self, token_vectors, mask):
-        """Add positions, run the encoder; returns the normalised hidden states ``(B, T, d_model)``."""
+        """Add positions, run the encoder; returns the normalised hidden states ``(B, T, d_model)``, followed,
+        with n-gram detectors, by their responses at each position (``(B, T, d_model + n-gram features)``)."""
         length = token_vectors.shape[1]
         if length > self.max_len:
             raise ValueError(f"sequence of {length} tokens is longer than max_len={self.max_len}; "
@@ -91,14 +137,24 @@ class TransformerClassifier(nn.Module):
         x = token_vectors + self.position_embedding(positions)
         x = self.embedding_dropout(x)
         padding = ~_as_bool_tensor(mask, token_vectors.device)
-        x = self.encoder(x, src_key_padding_mask=padding)
-        return self.final_norm(x)
+        x = self.final_norm(self.encoder(x, src_key_padding_mask=padding))
+        if self.ngrams is None:
+            return x
+        return mg.cat([x, self.ngrams(token_vectors, mask)], dim=-1)
 
     def pool(self, hidden, mask):
-        """One vector per sentence ``(B, d_model)``: the <cls> position, or the mean or max over real tokens."""
-        if self.pooling == "cls":
+        """One vector per sentence: the Transformer's features pooled by ``pooling`` (the <cls> position,
+        or the mean or max over real tokens), then each n-gram detector's largest response, if any."""
+        if self.ngrams is None:
+            return self._pool(hidden, mask, self.pooling)
+        return mg.cat([self._pool(hidden[..., :self.d_model], mask, self.pooling),
+                       self._pool(hidden[..., self.d_model:], mask, "max")], dim=-1)
+
+    @staticmethod
+    def _pool(hidden, mask, pooling):
+        if pooling == "cls":
             return hidden[:, 0]
-        if self.pooling == "max":  # padding can never be the largest: it is set to -inf first
+        if pooling == "max":  # padding can never be the largest: it is set to -inf first
             padding = ~_as_bool_tensor(mask, hidden.device).unsqueeze(-1)
             return hidden.masked_fill(padding, float("-inf")).amax(dim=1)
         weights = _as_bool_tensor(mask, hidden.device).float().unsqueeze(-1)       # (B, T, 1)
@@ -115,7 +171,10 @@ class TransformerClassifier(nn.Module):
 
     # ------------------------------------------------------------------ extras
     def mlm_logits(self, hidden):
-        """Scores over the vocabulary for hidden vectors ``(..., d_model)`` (weights tied to the embedding)."""
+        """Scores over the vocabulary for hidden vectors ``(..., d_model)`` (weights tied to the embedding;
+        n-gram features after the first d_model, if any, are not read)."""
+        if self.ngrams is not None:
+            hidden = hidden[..., :self.d_model]
         return F.linear(hidden, self.token_embedding.weight, self.mlm_bias)
 
     def attention_weights(self, ids, mask):
