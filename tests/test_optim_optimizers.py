@@ -146,7 +146,11 @@ def test_bad_arguments_are_refused():
     lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
     lambda ps: optim.Adam(ps, lr=0.01),
     lambda ps: optim.AdamW(ps, lr=0.01, weight_decay=0.1),
-])
+    lambda ps: optim.RMSprop(ps, lr=0.01, momentum=0.9, centered=True),
+    lambda ps: optim.Adagrad(ps, lr=0.1, initial_accumulator_value=0.1),
+    lambda ps: optim.Adadelta(ps),
+    lambda ps: optim.Adam(ps, amsgrad=True),
+], ids=["SGD-momentum", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adam-amsgrad"])
 def test_state_dict_round_trip_continues_identically(make, tmp_path):
     """Train 3 steps, save, load into a fresh optimizer: the next steps match an uninterrupted run."""
     grads = gradients(4, (2, 3), steps=6)
