@@ -8,6 +8,7 @@ import pytest
 import minigrad as mg
 import minigrad.nn.functional as F
 from minigrad import nn
+from minigrad.autograd.function import Op
 from minigrad.sentiment.model import TransformerClassifier
 
 RNG = np.random.default_rng(0)
@@ -165,3 +166,66 @@ def test_what_cannot_be_replayed_is_refused_with_a_clear_error():
         mg.capture_step(lambda a, b: F.cross_entropy(Double.apply(model(a)), b), optimizer)(x, y)
     with pytest.raises(RuntimeError, match="one-element tensor that requires grad"):
         mg.capture_step(lambda a, b: model(a), optimizer)(x, y)
+
+
+class DoubleInFloat64(Op):
+    """y = 2x, whose backward answers in float64 whatever x was (the engine casts it back to x's dtype)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.astype(np.float64) * 2
+
+
+class Tangled(nn.Module):
+    """A model whose captured code needs every kind of line: a layer used twice (its gradients add
+    up), a 0-d float64 parameter scaling float32 activations (as in PyTorch, the product stays
+    float32, so its gradient is summed back to shape () and cast to float64), a mask computed by a
+    comparison and a cast, 0-d arithmetic (which NumPy answers with a scalar), and an op whose
+    gradient comes back in another dtype."""
+
+    def __init__(self):
+        super().__init__()
+        self.shared = nn.Linear(5, 5)
+        self.head = nn.Linear(5, 3)
+        self.scale = nn.Parameter(mg.tensor(1.0, dtype=mg.float64))
+
+    def forward(self, x):
+        h = self.shared(F.relu(DoubleInFloat64.apply(self.shared(x))))
+        mask = (x.sum(1, keepdim=True) > 0).float()
+        return self.head(h) * mask * self.scale
+
+
+def test_every_kind_of_generated_line_replays_the_eager_bits():
+    def loss(logits, y):
+        return F.cross_entropy(logits, y) + 0.01 * (logits ** 2).mean()
+    batches = [(mg.tensor(RNG.standard_normal((6, 5)).astype(np.float32)), mg.tensor(RNG.integers(0, 3, 6)))
+               for _ in range(5)]
+
+    def model():
+        mg.manual_seed(0)
+        return Tangled()
+    eager = train(model, lambda p: mg.optim.SGD(p, lr=0.1, momentum=0.9), batches, captured=False, loss=loss)
+    captured = train(model, lambda p: mg.optim.SGD(p, lr=0.1, momentum=0.9), batches, captured=True, loss=loss)
+    assert_same_run(eager, captured)
+    source = captured[2].tape(*batches[0]).source
+    for line in ("sum_to_shape(", ".astype(", "asarray(", "computation", "= grad_param0 + "):
+        assert line in source, f"{line!r} not in the generated code:\n{source}"
+    compile(source, "<check>", "exec")   # what print(tape.source) shows is the code that runs
+
+
+def test_an_input_that_requires_grad_gets_its_own_gradient_at_every_replay():
+    model = mlp()
+    loss_fn = lambda a, b: F.cross_entropy(model(a), b)  # noqa: E731
+    step = mg.capture_step(loss_fn, mg.optim.SGD(model.parameters(), lr=0.0))
+    for _ in range(4):
+        x = mg.tensor(RNG.standard_normal((6, 5)), requires_grad=True)
+        y = mg.tensor(RNG.integers(0, 3, 6))
+        step(x, y)
+        expected = mg.tensor(x.numpy(), requires_grad=True)
+        loss_fn(expected, y).backward()
+        np.testing.assert_array_equal(x.grad.numpy(), expected.grad.numpy())
+    assert step.replays == 2

@@ -414,10 +414,12 @@ np.testing.assert_allclose(recovered[big], g32[big], rtol=2e-3)      # float16 k
 # So a framework can do it once. `mg.capture_step(loss_fn, optimizer)` runs its first call normally while
 # `Function.apply` writes every op on a **tape**: which op, where each input comes from (a step input, the result of
 # an earlier entry, or a tensor from outside such as a parameter) and its constant arguments, plus the order in which
-# `backward` visits the graph. Later calls run only the ops' own `forward` and `backward` on the raw arrays, in that
-# order, then `optimizer.step()`. This is the idea behind tinygrad's `TinyJit`, CUDA graphs and, with much more
-# machinery (fusing ops, generating kernels), `torch.compile`. Because the replay makes *the same NumPy calls*, its
-# results are not just close — they are identical:
+# `backward` visits the graph. The second call walks that tape once more, deciding as it goes what each step needs
+# (which gradient must be summed back to its input's shape, which op's backward returns several gradients), and then
+# **writes the tape out as Python code**: one function, one line per call, nothing left to decide. Later calls run
+# only that function and `optimizer.step()`. This is the idea behind tinygrad's `TinyJit`, CUDA graphs, `torch.fx`'s
+# generated code and, with much more machinery (fusing ops, generating kernels), `torch.compile`. Because the replay
+# makes *the same NumPy calls*, its results are not just close — they are identical:
 
 # %%
 import time
@@ -446,14 +448,16 @@ for epoch in range(4):
             seconds["eager"] += eager_time; seconds["captured"] += captured_time
 for p, q in zip(eager_net.parameters(), captured_net.parameters()):
     np.testing.assert_array_equal(p.numpy(), q.numpy())              # the same weights after 60 steps
-print(step.tape(*batches[0]))
+print(step.tape(*batches[0]).source)
 print(f"per step over the last 45: eager {seconds['eager'] / 45 * 1e6:.0f} us, "
       f"captured {seconds['captured'] / 45 * 1e6:.0f} us")
 assert step.replays == 58                                            # call 1 records, call 2 checks, then replays
 
 # %% [markdown]
-# The tape of this step is six ops: what is left of a step once the bookkeeping is gone. The replay is typically a
-# third faster here; the printed times depend on your machine and how busy it is (`python benchmarks/overhead.py
+# That function is what is left of a step once the bookkeeping is gone: each op's `forward` on raw arrays (`v2` is the
+# array of the first `Linear`'s output, `param0._array` the first weight), then each `backward` in the engine's order
+# (`grad_v2` is $\partial L/\partial v_2$), and the parameters' gradients handed back to be put in `.grad`. The replay is
+# typically a third faster here; the printed times depend on your machine and how busy it is (`python benchmarks/overhead.py
 # --threads 1` measures the same trade on the benchmark MLP, against the same step written by hand in NumPy). For a
 # large model the arithmetic dominates and the replay saves little: recording pays where the ops are small.
 #

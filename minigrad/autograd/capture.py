@@ -19,13 +19,17 @@ machinery) ``torch.compile`` do.  ``capture_step`` is the smallest version of th
    or a tensor from outside the step such as a parameter) and the op's constant arguments.  The
    backward pass is written down as the order in which the engine visits the graph and where each
    gradient goes.
-2. **check** (second call): replay the tape on the new inputs, run the step normally too, and
-   compare: the loss and every gradient must be equal to the last bit.  If they are not, the
-   step computed something the tape cannot see (below), a warning says so, and the step runs
-   eagerly from then on.
-3. **replay** (later calls): for each entry, call the op's own ``forward`` on the raw arrays; then
-   the ops' ``backward`` in the recorded order; then ``optimizer.step()``.  No modules, Tensors,
-   Nodes or graph sort: the arithmetic is the same NumPy calls, so the results are identical.
+2. **check** (second call): *interpret* the tape on the new inputs (for each entry, call the op's
+   own ``forward`` on the raw arrays; then the ops' ``backward`` in the recorded order), writing
+   down what it decides on the way; then *compile* it: write the same calls out as one Python
+   function with nothing left to decide (tape_code.py; ``print(tape.source)`` shows it).  Run that
+   code, and the step normally too, on the same inputs and random numbers, and compare: the loss
+   and every gradient must be equal to the last bit.  If they are not, the step computed
+   something the tape cannot see (below), a warning says so, and the step runs eagerly from then
+   on.
+3. **replay** (later calls): run the compiled code, put the gradients in ``.grad``, then
+   ``optimizer.step()``.  No modules, Tensors, Nodes or graph sort: the arithmetic is the same
+   NumPy calls, so the results are identical.
 
 The rules of a captured step (the same as for CUDA graphs and TinyJit): it must do the same work
 at every call.  Inputs are Tensors; a new shape, dtype or device makes a new capture (each kept).
@@ -44,6 +48,7 @@ import numpy as np
 from minigrad import random
 from minigrad.autograd import engine
 from minigrad.autograd.function import Context, Node
+from minigrad.autograd.tape_code import Facts, compile_tape
 from minigrad.tensor import Tensor
 
 recording = None  # the Tape being written while a step is captured (Function.apply writes to it)
@@ -86,7 +91,8 @@ class CapturedStep:
         if not tape.checked:
             return self._check(tape, inputs)
         self.optimizer.zero_grad()
-        outputs = tape.replay(inputs, deliver=True)[0]
+        outputs, leaf_grads = tape.run(inputs)
+        tape.deliver(inputs, leaf_grads)
         self.optimizer.step()
         self.replays += 1
         return outputs if len(outputs) > 1 else outputs[0]
@@ -129,19 +135,26 @@ class CapturedStep:
         return _detached(outputs)
 
     def _check(self, tape, inputs):
-        """Replay and run eagerly on the same inputs (and the same random numbers): they must agree
-        to the last bit, else the step computes values the tape cannot see."""
+        """Interpret the tape (writing down what it decides), compile it to code, and run both the
+        code and the eager step on the same inputs and random numbers: they must agree to the last
+        bit, else the step computes values the tape cannot see."""
         state = random.get_rng_state()
         self.optimizer.zero_grad()
-        replayed, leaf_grads = tape.replay(inputs, deliver=False)
+        facts = Facts(len(tape.plan))
+        tape.interpret(inputs, facts)
+        tape.compile(facts)
+        random.set_rng_state(state)
+        replayed, leaf_grads = tape.run(inputs)
         random.set_rng_state(state)
         self.optimizer.zero_grad()
         outputs = self._run(inputs)
         outputs[0].backward()
         same = all(np.array_equal(r.numpy(), o.detach().numpy()) for r, o in zip(replayed, outputs))
-        for leaf, grad in leaf_grads.values():
+        leaves = tape.leaves(inputs)
+        for leaf, grad in zip(leaves, leaf_grads):
             same = same and leaf.grad is not None and np.array_equal(leaf._backend.to_numpy(grad), leaf.grad.numpy())
-        same = same and all(p.grad is None or id(p) in leaf_grads
+        given = {id(leaf) for leaf in leaves}
+        same = same and all(p.grad is None or id(p) in given
                             for group in self.optimizer.param_groups for p in group["params"])
         if same:
             tape.checked = True
@@ -177,6 +190,8 @@ class Tape:
         self.entries = []        # (forward or compute, backend, needs, template, from_slots, from_tensors, kwargs, out)
         self.entry_of_node = {}  # id(Node) -> index of the entry that made it
         self.input_slots = [self._new_slot(x._array) for x in inputs]
+        self.input_ids = [id(x) for x in inputs]   # a leaf that is an input gets the new input's gradient at replay
+        self.code = self.source = None           # the compiled replay, once the check has passed
 
     # ------------------------------------------------------------------ recording (the first call)
     def _new_slot(self, array):
@@ -247,12 +262,15 @@ class Tape:
             if item.__class__ is not Node:
                 leaf_key[id(item)] = len(self.entries) + len(leaf_key)
         self.plan = []
+        self.leaf_of_key = {}   # key -> the leaf: a tensor from outside the step, or the number of a step input
         for item in order:
             if item.__class__ is not Node:
                 if item._hooks:
                     raise RuntimeError("capture_step: a tensor used in the step has hooks (register_hook); hooks are not "
                                        "replayed. Remove them, or run the step without capture_step.")
-                self.plan.append((leaf_key[id(item)], None, item, None))
+                leaf = self.input_ids.index(id(item)) if id(item) in self.input_ids else item
+                self.leaf_of_key[leaf_key[id(item)]] = leaf
+                self.plan.append((leaf_key[id(item)], None, leaf, None))
                 continue
             index = self.entry_of_node.get(id(item))
             if index is None:
@@ -302,10 +320,10 @@ class Tape:
         return "\n".join(lines)
 
     # ------------------------------------------------------------------ replay (later calls)
-    def replay(self, inputs, deliver):
-        """Run the entries on the inputs' arrays, then the backward plan.  Returns (the outputs as
-        tensors without a graph, {id(leaf): (leaf, gradient)}); with ``deliver`` it instead adds each
-        gradient to its leaf's ``.grad``, as backward() does."""
+    def interpret(self, inputs, facts):
+        """Run the entries on the inputs' arrays, then the backward plan, deciding at each step what
+        to do (and writing down in ``facts`` what it decided: tape_code.py turns that into code).
+        Returns (the outputs as tensors without a graph, [(leaf, its gradient)])."""
         values = [None] * self.slot_count
         for slot, x in zip(self.input_slots, inputs):
             values[slot] = x._array
@@ -318,50 +336,84 @@ class Tape:
                 raw[position] = tensor._array
             if backend is None:                 # a computation without an op (Tape.add_computation)
                 values[out] = fn(*raw)
-                for slot in self.release_after[i]:
-                    values[slot] = None
-                continue
-            ctx = contexts[i] = Context(backend)
-            ctx.needs_input_grad = needs
-            result = fn.forward(ctx, *raw, **kwargs)
-            values[out] = np.asarray(result) if isinstance(result, np.generic) else result
+            else:
+                ctx = contexts[i] = Context(backend)
+                ctx.needs_input_grad = needs
+                result = fn.forward(ctx, *raw, **kwargs)
+                if isinstance(result, np.generic):  # NumPy answers 0-d arithmetic with a scalar: keep an array
+                    facts.scalar_results.add(i)
+                    result = np.asarray(result)
+                values[out] = result
             for slot in self.release_after[i]:
                 values[slot] = None
         outputs = tuple(Tensor._wrap(values[slot], device) for slot, device in zip(self.output_slots, self.output_devices))
-        return outputs, self._backward(values, contexts, deliver)
+        return outputs, self._interpret_backward(values, contexts, inputs, facts)
 
-    def _backward(self, values, contexts, deliver):
+    def _interpret_backward(self, values, contexts, inputs, facts):
         """engine.run_backward, replayed: the same backward calls, sums and accumulations, in the same order."""
         loss = values[self.output_slots[0]]
+        facts.loss_shape, facts.loss_dtype = loss.shape, loss.dtype
         grads = [None] * self.key_count
         grads[self.loss_entry] = self.entries[self.loss_entry][1].xp.ones(loss.shape, dtype=loss.dtype)
-        found, delivered = {}, set()
-        for key, backward, backend, targets in self.plan:
+        found, given = [], set()
+        for step, (key, backward, backend, targets) in enumerate(self.plan):
             grad = grads[key]
             if grad is None:
                 continue
             grads[key] = None
             if backward is None:                     # a leaf (here backend is the leaf): its gradient is complete
-                if deliver:
-                    # a fresh array becomes .grad as it is (backward() copies it); a view, or an array given
-                    # to two leaves, is copied
-                    engine._accumulate(backend, grad, copy=grad.base is not None or id(grad) in delivered)
-                    delivered.add(id(grad))
-                else:
-                    found[id(backend)] = (backend, grad)
+                # a fresh array becomes .grad as it is (backward() copies it); a view, an array given to
+                # two leaves, or a NumPy scalar is copied (see Tape.deliver)
+                facts.steps[step] = ("leaf", isinstance(grad, np.generic) or grad.base is not None or id(grad) in given)
+                given.add(id(grad))
+                found.append((inputs[backend] if isinstance(backend, int) else backend, grad))
                 continue
             input_grads = backward(contexts[key], grad)
             contexts[key] = None                     # its saved values can go (backward() frees them too)
-            if not isinstance(input_grads, tuple):
+            as_tuple = isinstance(input_grads, tuple)
+            if not as_tuple:
                 input_grads = (input_grads,)
+            used = []
             for position, parent, shape, dtype in targets:
                 parent_grad = input_grads[position]
                 if parent_grad is None:
                     continue
+                sum_shape = cast = None
                 if parent_grad.shape != shape:
                     parent_grad = engine.sum_to_shape(backend, parent_grad, shape)
+                    sum_shape = shape
                 if parent_grad.dtype != dtype:
                     parent_grad = parent_grad.astype(dtype)
+                    cast = dtype
                 previous = grads[parent]
                 grads[parent] = parent_grad if previous is None else previous + parent_grad
+                used.append((position, parent, previous is None, sum_shape, cast))
+            facts.steps[step] = ("node", as_tuple, used)
         return found
+
+    def compile(self, facts):
+        """Write the replay out as one Python function (tape_code.py); ``self.source`` is its code."""
+        self.code, self.source = compile_tape(self, facts)
+        # for each gradient the code returns: its leaf, and whether to copy it on the way into .grad
+        self.delivery = [(self.plan[step][2], fact[1]) for step, fact in enumerate(facts.steps)
+                         if fact is not None and fact[0] == "leaf"]
+
+    def run(self, inputs):
+        """The compiled replay: (the outputs as tensors without a graph, the leaves' gradients)."""
+        output_arrays, leaf_grads = self.code(*[x._array for x in inputs])
+        return tuple([Tensor._wrap(a, device) for a, device in zip(output_arrays, self.output_devices)]), leaf_grads
+
+    def leaves(self, inputs):
+        """The leaves ``run`` returns gradients for, in its order (a step input's is the new input)."""
+        return [inputs[leaf] if leaf.__class__ is int else leaf for leaf, _ in self.delivery]
+
+    def deliver(self, inputs, leaf_grads):
+        """Add each gradient to its leaf's ``.grad``, as backward() does: a fresh array becomes .grad as
+        it is, a view (or an array given to two leaves) is copied."""
+        for (leaf, copy), grad in zip(self.delivery, leaf_grads):
+            if leaf.__class__ is int:
+                leaf = inputs[leaf]
+            if leaf.grad is None and not copy:
+                leaf.grad = Tensor._wrap(grad, leaf.device, False)
+            else:
+                engine._accumulate(leaf, grad, copy=copy)

@@ -57,9 +57,9 @@ class NumpyBackend:
     def matmul(self, a, b, transpose_a=False, transpose_b=False):
         """C = A @ B over the last two axes, batch axes broadcast (np.matmul semantics)."""
         if transpose_a:
-            a = a.swapaxes(-1, -2)
+            a = a.mT   # the matrix transpose of the last two axes (a view)
         if transpose_b:
-            b = b.swapaxes(-1, -2)
+            b = b.mT
         return np.matmul(a, b)
 
     def sum(self, x, axis=None, keepdims=False):
@@ -185,7 +185,7 @@ class NumpyBackend:
         total = _row_sum(e)
         log_total = np.log(total[:, 0])
         keep = target != ignore_index
-        every_row_counts = keep.all()
+        every_row_counts = np.count_nonzero(keep) == n
         safe_target = target if every_row_counts else np.where(keep, target, 0)
         rows = np.arange(n)
         loss = log_total - shifted[rows, safe_target]          # -log p[t]

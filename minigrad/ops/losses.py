@@ -24,7 +24,9 @@ def _spread(g, local_grad, reduction, count):
         return g[..., None] * local_grad if g.ndim < local_grad.ndim else g * local_grad
     if reduction == "sum":
         return g * local_grad
-    return g * local_grad / count
+    gx = g * local_grad
+    gx /= count          # in place: the same numbers as g * local_grad / count, without a second array
+    return gx
 
 
 def check_reduction(reduction):
@@ -89,7 +91,7 @@ class CrossEntropy(Op):
         loss, local = ctx.backend.cross_entropy(logits, target, ignore_index, label_smoothing)
         ctx.save_for_backward(local)
         ctx.reduction = reduction
-        ctx.count = max(int((target != ignore_index).sum()), 1) if reduction == "mean" else 1
+        ctx.count = max(int(ctx.backend.xp.count_nonzero(target != ignore_index)), 1) if reduction == "mean" else 1
         return _reduce(ctx.backend.xp, loss, reduction, ctx.count)
 
     @staticmethod

@@ -39,16 +39,19 @@ class SGD(Optimizer):
 
     def step(self):
         for group in self.param_groups:
-            options = dict(lr=group["lr"], momentum=group["momentum"], dampening=group["dampening"],
-                           weight_decay=group["weight_decay"], nesterov=group["nesterov"])
+            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+            weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
             for param in group["params"]:
                 if param.grad is None:
                     continue
-                state = self.state.get(param)  # plain SGD keeps no state
-                buffer = None if state is None else state.get("momentum_buffer")
-                first_step = buffer is None
-                if group["momentum"] != 0 and buffer is None:
-                    buffer = state_zeros(param)
-                    self.state.setdefault(param, {})["momentum_buffer"] = buffer
-                param._backend.sgd_step(param._array, gradient_of(param, group["maximize"]),
-                                        None if buffer is None else buffer._array, first_step=first_step, **options)
+                buffer, first_step = None, True      # plain SGD keeps no state
+                if momentum != 0:
+                    state = self.state.setdefault(param, {})
+                    buffer = state.get("momentum_buffer")
+                    first_step = buffer is None
+                    if first_step:
+                        buffer = state["momentum_buffer"] = state_zeros(param)
+                    buffer = buffer._array
+                param._backend.sgd_step(param._array, gradient_of(param, maximize), buffer, lr=lr, momentum=momentum,
+                                        dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
+                                        first_step=first_step)

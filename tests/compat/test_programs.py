@@ -44,7 +44,12 @@ def run_both(name, dtype="float32"):
 def test_program_matches_pytorch_in_float32(name):
     (mg_losses, mg_result), (torch_losses, torch_result) = run_both(name)
     assert len(mg_losses) >= 20 and len(mg_losses) == len(torch_losses)
-    np.testing.assert_allclose(mg_losses, torch_losses, rtol=1e-5, err_msg=f"{name}: losses differ")
+    # float32 sums of thousands of terms round differently in NumPy and PyTorch (and between CPUs: the order of
+    # the additions follows the SIMD width); once a loss has fallen 50-fold from where it started, that
+    # rounding, which scales with the largest terms, is more than 1e-5 of it.  So rtol 1e-5, plus an atol of
+    # float32 rounding (1e-6) of the run's largest loss.
+    np.testing.assert_allclose(mg_losses, torch_losses, rtol=1e-5, atol=1e-6 * np.abs(torch_losses).max(),
+                               err_msg=f"{name}: losses differ")
     assert mg_losses[-1] < mg_losses[0], f"{name}: the loss did not go down"
     for key in torch_result:
         np.testing.assert_allclose(as_numpy(mg_result[key]), as_numpy(torch_result[key]), rtol=1e-4, atol=1e-6,
