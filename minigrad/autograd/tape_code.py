@@ -113,7 +113,7 @@ def compile_tape(tape, facts):
     source = f"def captured_step({', '.join(inputs)}):\n" + "".join(f"    {line}\n" for line in lines)
     filename = f"<captured step {id(tape):x}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)  # tracebacks show the line
-    namespace = dict(names.globals, Context=Context, asarray=np.asarray)
+    namespace = dict(names.globals)
     exec(compile(source, filename, "exec"), namespace)
     return namespace["captured_step"], source
 
@@ -122,7 +122,7 @@ class _Names:
     """The global names the generated code refers to: ops, backends, tensors, and constants."""
 
     def __init__(self):
-        self.globals = {}
+        self.globals = {"Context": Context, "asarray": np.asarray}
         self.tensors = {}     # id(tensor) -> its name (param<k> if it requires grad, else tensor<k>)
 
     def bind(self, name, obj):
