@@ -229,3 +229,17 @@ def test_an_input_that_requires_grad_gets_its_own_gradient_at_every_replay():
         loss_fn(expected, y).backward()
         np.testing.assert_array_equal(x.grad.numpy(), expected.grad.numpy())
     assert step.replays == 2
+
+
+@pytest.mark.filterwarnings("ignore::minigrad.backends.cuda_backend.SimulatorWarning")
+def test_the_generated_code_replays_the_gpu_kernels_exactly_too():
+    """On "cudasim" the same code drives the CUDA kernels (the simulator: slow, so a tiny model)."""
+    def model():
+        mg.manual_seed(0)
+        return nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 3)).to("cudasim")
+    batches = [(mg.tensor(RNG.standard_normal((4, 5)).astype(np.float32), device="cudasim"),
+                mg.tensor(RNG.integers(0, 3, 4), device="cudasim")) for _ in range(3)]
+    eager = train(model, lambda p: mg.optim.SGD(p, lr=0.1), batches, captured=False)
+    captured = train(model, lambda p: mg.optim.SGD(p, lr=0.1), batches, captured=True)
+    assert_same_run(eager, captured)
+    assert captured[2].replays == 1 and "Context(cudasim)" in captured[2].tape(*batches[0]).source
