@@ -302,10 +302,12 @@ def test_cross_along_other_dim():
 @FAST
 @given(n=st.integers(1, 4), batch=st.sampled_from([(), (2,), (2, 1)]), seed=seeds)
 def test_inverse(n, batch, seed):
-    a = values(seed, batch + (n, n)) + 4 * np.eye(n)  # diagonally dominant: well conditioned
+    a = values(seed, batch + (n, n)) + 4 * np.eye(n)  # a heavier diagonal: usually well conditioned
     inv = mg.linalg.inv(mg.tensor(a))
     close(inv, np.linalg.inv(a), rtol=1e-9)
-    close(mg.tensor(a) @ inv, np.broadcast_to(np.eye(n), a.shape), atol=1e-12)
+    # A @ inv(A) - I is rounding amplified by the condition number (up to ~1e5 for these draws)
+    residual_bound = 64 * n * np.finfo(np.float64).eps * max(1.0, float(np.max(np.linalg.cond(a))))
+    close(mg.tensor(a) @ inv, np.broadcast_to(np.eye(n), a.shape), atol=residual_bound)
 
 
 def test_norm():
