@@ -191,7 +191,7 @@ class Tape:
         self.entry_of_node = {}  # id(Node) -> index of the entry that made it
         self.input_slots = [self._new_slot(x._array) for x in inputs]
         self.input_ids = [id(x) for x in inputs]   # a leaf that is an input gets the new input's gradient at replay
-        self.code = self.source = None           # the compiled replay, once the check has passed
+        self.code = self.source = None           # the compiled replay, written by the check (Tape.compile)
 
     # ------------------------------------------------------------------ recording (the first call)
     def _new_slot(self, array):
@@ -319,7 +319,7 @@ class Tape:
         lines.append(f"backward: {nodes} op backwards, then gradients into {len(self.plan) - nodes} leaves")
         return "\n".join(lines)
 
-    # ------------------------------------------------------------------ replay (later calls)
+    # ------------------------------------------------------------------ the check (second call), then replays
     def interpret(self, inputs, facts):
         """Run the entries on the inputs' arrays, then the backward plan, deciding at each step what
         to do (and writing down in ``facts`` what it decided: tape_code.py turns that into code).
