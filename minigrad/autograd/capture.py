@@ -322,8 +322,8 @@ class Tape:
     # ------------------------------------------------------------------ the check (second call), then replays
     def interpret(self, inputs, facts):
         """Run the entries on the inputs' arrays, then the backward plan, deciding at each step what
-        to do (and writing down in ``facts`` what it decided: tape_code.py turns that into code).
-        Returns (the outputs as tensors without a graph, [(leaf, its gradient)])."""
+        to do, and write down in ``facts`` what it decided: tape_code.py turns that into code (whose
+        results the check then compares with the eager step's)."""
         values = [None] * self.slot_count
         for slot, x in zip(self.input_slots, inputs):
             values[slot] = x._array
@@ -346,16 +346,16 @@ class Tape:
                 values[out] = result
             for slot in self.release_after[i]:
                 values[slot] = None
-        outputs = tuple(Tensor._wrap(values[slot], device) for slot, device in zip(self.output_slots, self.output_devices))
-        return outputs, self._interpret_backward(values, contexts, inputs, facts)
+        self._interpret_backward(values, contexts, facts)
 
-    def _interpret_backward(self, values, contexts, inputs, facts):
-        """engine.run_backward, replayed: the same backward calls, sums and accumulations, in the same order."""
+    def _interpret_backward(self, values, contexts, facts):
+        """engine.run_backward, walked once more: the same backward calls, sums and accumulations, in
+        the same order, with each decision written down in ``facts``."""
         loss = values[self.output_slots[0]]
         facts.loss_shape, facts.loss_dtype = loss.shape, loss.dtype
         grads = [None] * self.key_count
         grads[self.loss_entry] = self.entries[self.loss_entry][1].xp.ones(loss.shape, dtype=loss.dtype)
-        found, given = [], set()
+        given = set()
         for step, (key, backward, backend, targets) in enumerate(self.plan):
             grad = grads[key]
             if grad is None:
@@ -366,7 +366,6 @@ class Tape:
                 # two leaves, or a NumPy scalar is copied (see Tape.deliver)
                 facts.steps[step] = ("leaf", isinstance(grad, np.generic) or grad.base is not None or id(grad) in given)
                 given.add(id(grad))
-                found.append((inputs[backend] if isinstance(backend, int) else backend, grad))
                 continue
             input_grads = backward(contexts[key], grad)
             contexts[key] = None                     # its saved values can go (backward() frees them too)
@@ -389,7 +388,6 @@ class Tape:
                 grads[parent] = parent_grad if previous is None else previous + parent_grad
                 used.append((position, parent, previous is None, sum_shape, cast))
             facts.steps[step] = ("node", as_tuple, used)
-        return found
 
     def compile(self, facts):
         """Write the replay out as one Python function (tape_code.py); ``self.source`` is its code."""
